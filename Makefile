@@ -1,0 +1,37 @@
+# Atoll — the two commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv/bin
+DATA ?= data
+
+.PHONY: setup run test check unit kubectl-cmd bench clean
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	$(VENV)/atoll cluster serve --data-dir $(DATA)/cluster
+
+check: setup
+	$(VENV)/ruff check src tests benchmarks
+	$(VENV)/ruff format --check src tests benchmarks
+	$(VENV)/mypy
+	$(VENV)/lint-imports
+
+unit: setup
+	@start=$$(date +%s); \
+	$(VENV)/pytest -n 2 -m "not kubectl_cmd" -q; rc=$$?; \
+	echo "suite unit took $$(( $$(date +%s) - start ))s"; exit $$rc
+
+kubectl-cmd: setup
+	@scripts/kubectl-cmd-tests.sh fetch
+	@start=$$(date +%s); \
+	$(VENV)/pytest -n 2 -m kubectl_cmd -q; rc=$$?; \
+	echo "suite kubectl-cmd took $$(( $$(date +%s) - start ))s"; exit $$rc
+
+test: check unit kubectl-cmd
+
+bench: setup
+	$(VENV)/python -m benchmarks
+
+clean:
+	rm -rf .venv .tools .cache

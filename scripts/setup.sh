@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent set-up for `make run` and `make test`: Debian packages (when root), the
+# Python virtualenv with Atoll and its test extras, and kubectl 1.20 from Debian's
+# kubernetes-client package (extracted under .tools/, because another package may already
+# own /usr/bin/kubectl on this machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp_dir=.cache/setup
+mkdir -p "$stamp_dir"
+
+need_apt=()
+for pkg in curl ca-certificates git; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  else
+    echo "setup: missing Debian packages ${need_apt[*]} (run as root to install them)" >&2
+  fi
+fi
+
+# kubectl 1.20 (Debian's kubernetes-client), used by the tests and handy for users.
+if [ ! -x .tools/kubernetes-client/usr/bin/kubectl ]; then
+  mkdir -p .cache/debs .tools/kubernetes-client
+  (cd .cache/debs && { ls kubernetes-client_*.deb >/dev/null 2>&1 || {
+      apt-get download kubernetes-client 2>/dev/null || { apt-get update -qq && apt-get download kubernetes-client; }; }; })
+  dpkg-deb -x .cache/debs/kubernetes-client_*.deb .tools/kubernetes-client
+fi
+
+# Python virtualenv; reinstall only when pyproject.toml changed.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q -U pip
+fi
+sum=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp_dir/pip" 2>/dev/null)" != "$sum" ]; then
+  .venv/bin/pip install -q -e '.[test]'
+  echo "$sum" > "$stamp_dir/pip"
+fi

@@ -1,0 +1,5 @@
+"""``python -m atoll``: the same as the ``atoll`` command."""
+
+from atoll.cli import main
+
+main()

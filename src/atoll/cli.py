@@ -1,0 +1,83 @@
+"""The ``atoll`` command line; the one place that calls ``asyncio.run``.
+
+Only this module wires the embedded cluster and the Atoll server together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from atoll.settings import ClusterSettings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(no_args_is_help=True, help="Atoll: a container platform for Kubernetes.")
+cluster_app = typer.Typer(no_args_is_help=True, help="The embedded single-node cluster.")
+app.add_typer(cluster_app, name="cluster")
+console = Console(stderr=True)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cluster_app.command("serve")
+def cluster_serve(
+    data_dir: Annotated[Path, typer.Option(help="Where the cluster keeps its state.")] = Path(
+        "data/cluster"
+    ),
+    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port; 0 picks a free one.")] = 0,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (HTTPS).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the embedded Kubernetes API; write DATA_DIR/kubeconfig once it is ready."""
+    from atoll.embedded.cluster import EmbeddedCluster
+
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
+    _setup_logging(log_level)
+    settings = ClusterSettings(
+        data_dir=data_dir, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key
+    )
+
+    async def serve() -> None:
+        cluster = EmbeddedCluster(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, cluster.stop)
+        task = asyncio.create_task(cluster.run())
+        ready = asyncio.create_task(cluster.ready.wait())
+        await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if cluster.ready.is_set():
+            console.print(f"[green]Embedded cluster ready[/] at {cluster.url}")
+            console.print(f"kubeconfig: {cluster.kubeconfig_path}")
+            print(cluster.url, flush=True)
+        ready.cancel()
+        await task
+
+    _run(serve())
+
+
+def _run(coro: object) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(coro)  # type: ignore[arg-type]
+    except ImportError:
+        asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,145 @@
+"""The embedded API server's ASGI application: authentication, routing, error rendering.
+
+Plain ASGI over Starlette's request/response types rather than a router: Kubernetes paths
+are parsed once by ``requests.parse_request``, and per-request overhead matters here.
+Every failure leaves as a Kubernetes ``Status``; an unexpected exception is logged and
+answered with a 500 Status that carries no stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from atoll.errors import ApiError, InternalError, MethodNotAllowed, NotFound, Unauthorized
+
+from . import discovery, openapi
+from .handlers import ResourceHandlers, json_response
+from .registry import Registry
+from .requests import parse_request
+
+__all__ = ["ApiServerApp"]
+
+logger = logging.getLogger(__name__)
+
+_HEALTH = ("/healthz", "/livez", "/readyz")
+
+
+def status_response(error: ApiError) -> Response:
+    headers = {}
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(
+        orjson.dumps(error.to_status()) + b"\n",
+        status_code=error.code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+class ApiServerApp:
+    """ASGI app serving the Kubernetes API of one embedded cluster."""
+
+    def __init__(self, registry: Registry, *, token: str, server_address: str) -> None:
+        self.registry = registry
+        self.token = token
+        self.server_address = server_address
+        self.handlers = ResourceHandlers(registry)
+        self.ready = True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.dispatch(request)
+        except ApiError as exc:
+            response = status_response(exc)
+        except Exception:
+            logger.exception("%s %s failed", request.method, request.url.path)
+            response = status_response(InternalError("an internal error occurred"))
+        await response(scope, receive, send)
+
+    def _authenticate(self, request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(credential.strip(), self.token):
+            return
+        raise Unauthorized("Unauthorized")
+
+    async def dispatch(self, request: Request) -> Response:
+        path = request.url.path.rstrip("/") or "/"
+        if path.startswith(_HEALTH):
+            return PlainTextResponse("ok" if self.ready else "not ready",
+                                     status_code=200 if self.ready else 500)
+        self._authenticate(request)
+        segments = [s for s in path.split("/")][1:]
+        if path == "/version":
+            return json_response(discovery.version_info())
+        if path == "/openapi/v2":
+            return self._openapi(request)
+        if segments and segments[0] == "api":
+            return await self._core(request, segments[1:])
+        if segments and segments[0] == "apis":
+            return await self._groups(request, segments[1:])
+        raise NotFound("the server could not find the requested resource")
+
+    def _openapi(self, request: Request) -> Response:
+        if "protobuf" in request.headers.get("accept", ""):
+            return Response(openapi.openapi_protobuf(self.registry.catalog),
+                            media_type="application/octet-stream")
+        return json_response(openapi.openapi_json(self.registry.catalog))
+
+    async def _core(self, request: Request, rest: list[str]) -> Response:
+        catalog = self.registry.catalog
+        if not rest:
+            return json_response(discovery.api_versions(self.server_address))
+        if rest[0] != "v1":
+            raise NotFound("the server could not find the requested resource")
+        if len(rest) == 1:
+            _only_get(request)
+            return json_response(discovery.api_resource_list(catalog, "", "v1") or {})
+        info = parse_request("", "v1", rest[1:], request.method)
+        return await self.handlers.handle(request, info)
+
+    async def _groups(self, request: Request, rest: list[str]) -> Response:
+        catalog = self.registry.catalog
+        if not rest:
+            _only_get(request)
+            return json_response(discovery.api_group_list(catalog))
+        group = rest[0]
+        if len(rest) == 1:
+            _only_get(request)
+            doc = discovery.api_group(catalog, group)
+        elif len(rest) == 2:
+            _only_get(request)
+            doc = discovery.api_resource_list(catalog, group, rest[1])
+        else:
+            info = parse_request(group, rest[1], rest[2:], request.method)
+            return await self.handlers.handle(request, info)
+        if doc is None:
+            raise NotFound("the server could not find the requested resource")
+        return json_response(doc)
+
+
+def _only_get(request: Request) -> None:
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

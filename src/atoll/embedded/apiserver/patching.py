@@ -1,0 +1,124 @@
+"""PATCH requests: JSON, merge, strategic-merge and server-side apply on the generic store.
+
+The patch is applied to the object in the version the client addressed, then the result
+goes through the same update path as a PUT (defaulting, validation, status and
+generation rules). A patch is conditional only when the patched document carries a
+``resourceVersion`` that differs from the live one. Server-side apply creates the object
+when it does not exist yet and records field ownership per manager.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+
+from atoll.errors import BadRequest, NotFound, UnsupportedMediaType
+from atoll.kube.applying import server_side_apply
+from atoll.kube.patches import apply_json_patch, apply_merge_patch
+from atoll.kube.strategic import apply_strategic_merge_patch
+
+from .bodies import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, decode_document
+from .options import WriteOptions
+from .registry import Registry, WriteResult
+from .resources import Resource
+
+__all__ = ["PATCH_TYPES", "apply_patch_document", "patch"]
+
+PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
+
+
+def apply_patch_document(
+    registry: Registry, resource: Resource, live: dict[str, Any], mime: str, body: bytes
+) -> dict[str, Any]:
+    """Return ``live`` patched by a JSON, merge or strategic-merge patch document."""
+    document = decode_document(body, mime)
+    if mime == JSON_PATCH:
+        return apply_json_patch(live, document)
+    if mime == MERGE_PATCH:
+        return apply_merge_patch(live, document)
+    meta = registry.schemas.patch_meta(resource)
+    if meta is None:
+        raise UnsupportedMediaType(
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f"{JSON_PATCH}, {MERGE_PATCH}, {APPLY_PATCH}"
+        )
+    return apply_strategic_merge_patch(live, document, meta)
+
+
+async def patch(
+    registry: Registry,
+    resource: Resource,
+    namespace: str,
+    name: str,
+    *,
+    mime: str,
+    body: bytes,
+    opts: WriteOptions,
+    subresource: str = "",
+) -> WriteResult:
+    if mime not in PATCH_TYPES:
+        raise UnsupportedMediaType(
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f"{', '.join(PATCH_TYPES)}"
+        )
+    if mime == APPLY_PATCH:
+        return await _apply(registry, resource, namespace, name, body=body, opts=opts,
+                            subresource=subresource)
+    entry = registry.storage.latest(resource.storage, namespace, name)
+    if entry is None:
+        raise NotFound.of(resource.plural, resource.group, name)
+    live = registry.from_storage(resource, entry.decode())
+    patched = apply_patch_document(registry, resource, live, mime, body)
+    if not isinstance(patched, dict):
+        raise BadRequest("the patched object is not a JSON object")
+    return await registry.update(
+        resource, namespace, name, patched, opts, subresource=subresource, base=entry
+    )
+
+
+async def _apply(
+    registry: Registry,
+    resource: Resource,
+    namespace: str,
+    name: str,
+    *,
+    body: bytes,
+    opts: WriteOptions,
+    subresource: str,
+) -> WriteResult:
+    applied = decode_document(body, APPLY_PATCH)
+    if not isinstance(applied, dict):
+        raise BadRequest("the body of an apply request must be an object")
+    if not opts.field_manager or opts.field_manager == "unknown":
+        raise BadRequest("PATCH requests with apply content type must specify a fieldManager")
+    applied = orjson.loads(orjson.dumps(applied))  # YAML timestamps etc. become JSON values
+    meta = applied.setdefault("metadata", {})
+    if meta.get("name", name) != name:
+        raise BadRequest(
+            f"the name of the object ({meta.get('name')}) does not match the name on the URL "
+            f"({name})"
+        )
+    meta["name"] = name
+    if resource.namespaced:
+        meta.setdefault("namespace", namespace)
+    entry = registry.storage.latest(resource.storage, namespace, name)
+    live = registry.from_storage(resource, entry.decode()) if entry is not None else None
+    result = server_side_apply(
+        live,
+        applied,
+        manager=opts.field_manager,
+        meta=registry.schemas.patch_meta(resource),
+        api_version=resource.api_version,
+        now=registry.clock(),
+        force=opts.force,
+    )
+    apply_opts = dataclasses.replace(opts, applying=True)
+    if entry is None:
+        result["metadata"].pop("resourceVersion", None)
+        return await registry.create(resource, namespace if resource.namespaced else None,
+                                     result, apply_opts)
+    return await registry.update(
+        resource, namespace, name, result, apply_opts, subresource=subresource, base=entry
+    )

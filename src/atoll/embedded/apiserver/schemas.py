@@ -1,0 +1,108 @@
+"""Schema-driven checks of request bodies: types, unknown fields, CR schemas, managed fields.
+
+One seam between the generic store and the three places schemas come from: the built-in
+kinds' models (``builtins``), CRDs' structural schemas (``crds``) and strategic-merge
+metadata (``atoll.kube.patchmeta``, which also tells server-side apply which lists are
+associative). Unknown fields are always dropped, as decoding into Go structs does; with
+``fieldValidation=Strict`` they are an error and with ``Warn`` a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from atoll.errors import BadRequest, FieldError
+from atoll.kube import applying
+from atoll.kube.patchmeta import PatchMeta, patch_meta_for
+
+from . import builtins, crds
+from .resources import Resource
+
+__all__ = ["SchemaCheck", "remove_path"]
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def remove_path(obj: Any, path: str) -> None:
+    """Delete the field at a dotted path such as ``spec.containers[0].imagee``."""
+    parts: list[str | int] = [
+        name if name else int(index) for name, index in _SEGMENT.findall(path)
+    ]
+    node = obj
+    for part in parts[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = parts[-1] if parts else None
+    if isinstance(node, dict) and isinstance(last, str):
+        node.pop(last, None)
+
+
+def _schema_of(resource: Resource) -> Mapping[str, Any]:
+    custom = resource.custom or {}
+    schema = (custom.get("schema") or {}).get("openAPIV3Schema") or {}
+    return schema if isinstance(schema, Mapping) else {}
+
+
+class SchemaCheck:
+    """Checks and normalises bodies against the kind's schema."""
+
+    def check(self, resource: Resource, obj: dict[str, Any], *, validation: str) -> tuple[str, ...]:
+        """Reject ill-typed bodies; drop unknown fields; return warnings for ``Warn``."""
+        if resource.custom is None:
+            types = builtins.type_errors(resource.group, resource.version, resource.kind, obj)
+            if types:
+                raise BadRequest(types[0])
+            unknown = builtins.unknown_fields(
+                resource.group, resource.version, resource.kind, obj
+            )
+            for path in unknown:
+                remove_path(obj, path)
+        else:
+            unknown = crds.prune(obj, _schema_of(resource), is_root=True)
+        unknown = [p for p in unknown if p not in ("status",)]
+        if not unknown or validation == "Ignore":
+            return ()
+        messages = [f'unknown field "{p}"' for p in unknown]
+        if validation == "Strict":
+            raise BadRequest("strict decoding error: " + ", ".join(messages))
+        return tuple(messages)
+
+    def default_custom(self, resource: Resource, obj: dict[str, Any]) -> None:
+        crds.apply_defaults(obj, _schema_of(resource))
+
+    def validate_custom(self, resource: Resource, obj: dict[str, Any]) -> list[FieldError]:
+        body = {k: v for k, v in obj.items() if k != "metadata"}
+        schema = dict(_schema_of(resource))
+        props = dict(schema.get("properties") or {})
+        props.pop("metadata", None)
+        schema["properties"] = props
+        return crds.validate_object(body, schema)
+
+    def patch_meta(self, resource: Resource) -> PatchMeta | None:
+        if resource.custom is not None:
+            return None
+        return patch_meta_for(resource.storage[0], resource.kind)
+
+    def record_update(
+        self,
+        resource: Resource,
+        old: Mapping[str, Any] | None,
+        new: dict[str, Any],
+        *,
+        manager: str,
+        now: str,
+    ) -> None:
+        updated = applying.record_update(
+            dict(old) if old is not None else None,
+            new,
+            manager=manager,
+            api_version=resource.api_version,
+            now=now,
+        )
+        new["metadata"]["managedFields"] = updated["metadata"].get("managedFields", [])
+        if not new["metadata"]["managedFields"]:
+            del new["metadata"]["managedFields"]

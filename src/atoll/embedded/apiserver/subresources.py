@@ -1,0 +1,235 @@
+"""Subresources: status, scale, namespace finalize, pod binding, eviction and log.
+
+``status`` writes change only ``.status``; ``scale`` maps an ``autoscaling/v1`` Scale onto
+the replicas of Deployments, ReplicaSets, StatefulSets, ReplicationControllers and custom
+resources with a scale subresource. Pod ``log`` and the streaming subresources belong to
+the kubelet; until one runs a pod, they answer as a real cluster does for a pod that has
+not started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from atoll.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
+from atoll.kube.selectors import from_label_selector_object
+
+from .bodies import media_type, read_body
+from .options import DeleteOptions
+from .patching import apply_patch_document, patch
+from .requests import RequestInfo
+from .resources import Resource
+
+if TYPE_CHECKING:
+    from .handlers import ResourceHandlers
+
+__all__ = ["handle"]
+
+_SCALABLE = {"deployments", "replicasets", "statefulsets", "replicationcontrollers"}
+
+
+async def handle(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    if not resource.has(info.subresource) or not info.name:
+        raise NotFound("the server could not find the requested resource")
+    if info.subresource == "status":
+        return await _status(handlers, request, info, resource)
+    if info.subresource == "scale":
+        return await _scale(handlers, request, info, resource)
+    if info.subresource == "finalize":
+        return await _finalize(handlers, request, info, resource)
+    if info.subresource == "binding" and request.method == "POST":
+        return await _binding(handlers, request, info, resource)
+    if info.subresource == "eviction" and request.method == "POST":
+        return await _eviction(handlers, request, info, resource)
+    if info.subresource == "log" and request.method == "GET":
+        return _log(handlers, info, resource)
+    if info.subresource in ("exec", "attach", "portforward"):
+        raise BadRequest("Upgrade request required")
+    raise MethodNotAllowed("the server does not allow this method on the requested resource")
+
+
+async def _status(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    registry, namespace = handlers.registry, info.namespace or ""
+    if request.method == "GET":
+        entry = registry.get(resource, namespace, info.name)
+        return handlers.object_response(resource, _result(entry), request)
+    opts = handlers.write_options(request)
+    if request.method == "PUT":
+        obj = await handlers.read_object(request)
+        result = await registry.update(resource, namespace, info.name, obj, opts,
+                                       subresource="status")
+    elif request.method == "PATCH":
+        result = await patch(registry, resource, namespace, info.name,
+                             mime=media_type(request), body=await read_body(request), opts=opts,
+                             subresource="status")
+    else:
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+    return handlers.object_response(resource, result, request)
+
+
+def _result(entry: Any) -> Any:
+    from .registry import WriteResult
+
+    return WriteResult(entry, entry.decode())
+
+
+def _scale_spec(resource: Resource) -> dict[str, Any]:
+    if resource.custom is not None:
+        return dict((resource.custom.get("subresources") or {}).get("scale") or {})
+    return {
+        "specReplicasPath": ".spec.replicas",
+        "statusReplicasPath": ".status.replicas",
+        "labelSelectorPath": ".spec.selector",
+    }
+
+
+def _to_scale(resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj["metadata"]
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if resource.custom is not None:
+        from .crds import get_scale
+
+        scale = get_scale(obj, _scale_spec(resource))
+    else:
+        selector = spec.get("selector") or {}
+        if resource.plural == "replicationcontrollers":
+            text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        else:
+            text = from_label_selector_object(selector).to_string()
+        scale = {
+            "spec": {"replicas": spec.get("replicas", 0)},
+            "status": {"replicas": status.get("replicas", 0), "selector": text},
+        }
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta.get("namespace", ""),
+            "uid": meta.get("uid", ""),
+            "resourceVersion": meta.get("resourceVersion", ""),
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
+        **scale,
+    }
+
+
+async def _scale(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    registry, namespace = handlers.registry, info.namespace or ""
+    entry = registry.get(resource, namespace, info.name)
+    live = registry.from_storage(resource, entry.decode())
+    scale = _to_scale(resource, live)
+    if request.method == "GET":
+        return _json(scale)
+    if request.method == "PUT":
+        wanted = await handlers.read_object(request)
+    elif request.method == "PATCH":
+        wanted = apply_patch_document(
+            registry, resource, scale, media_type(request), await read_body(request)
+        )
+    else:
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+    replicas = (wanted.get("spec") or {}).get("replicas") if isinstance(wanted, dict) else None
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        raise BadRequest("spec.replicas: Invalid value: must be an integer")
+    rv = (wanted.get("metadata") or {}).get("resourceVersion")
+    if rv and str(rv) != live["metadata"]["resourceVersion"]:
+        raise Conflict.modified(resource.plural, resource.group, info.name)
+    if resource.custom is not None:
+        from .crds import set_replicas
+
+        live = set_replicas(live, _scale_spec(resource), replicas)
+    else:
+        live.setdefault("spec", {})["replicas"] = replicas
+    opts = handlers.write_options(request)
+    result = await registry.update(resource, namespace, info.name, live, opts, base=entry)
+    out = registry.from_storage(resource, dict(result.obj))
+    return _json(_to_scale(resource, out))
+
+
+async def _finalize(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    if request.method != "PUT":
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+    registry = handlers.registry
+    entry = registry.get(resource, "", info.name)
+    obj = await handlers.read_object(request)
+    if not isinstance(obj, dict):
+        raise BadRequest("the body must be a Namespace")
+    live = entry.decode()
+    live.setdefault("spec", {})["finalizers"] = list((obj.get("spec") or {}).get("finalizers")
+                                                     or [])
+    result = await registry.replace_stored(
+        resource, live, entry, handlers.write_options(request), expected=entry.rv
+    )
+    return handlers.object_response(resource, result, request)
+
+
+async def _binding(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    registry, namespace = handlers.registry, info.namespace or ""
+    body = await handlers.read_object(request)
+    target = (body.get("target") or {}) if isinstance(body, dict) else {}
+    node = target.get("name")
+    if not node:
+        raise BadRequest("Binding target must specify a node name")
+    entry = registry.get(resource, namespace, info.name)
+    pod = entry.decode()
+    current = (pod.get("spec") or {}).get("nodeName")
+    if current:
+        raise Conflict(f'pod {info.name} is already assigned to node "{current}"',
+                       name=info.name, kind="pods")
+    if pod["metadata"].get("deletionTimestamp"):
+        raise Conflict(f"pod {info.name} is being deleted, cannot be assigned to a host",
+                       name=info.name, kind="pods")
+    pod["spec"]["nodeName"] = node
+    await registry.replace_stored(resource, pod, entry, handlers.write_options(request),
+                                  expected=entry.rv)
+    return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                  "code": 201}, 201)
+
+
+async def _eviction(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    body = await handlers.read_object(request)
+    options = (body.get("deleteOptions") or {}) if isinstance(body, dict) else {}
+    opts = DeleteOptions.parse(options, {})
+    for hook in handlers.registry.eviction_checks:
+        hook(info.namespace or "", info.name)
+    await handlers.registry.delete(resource, info.namespace or "", info.name,
+                                   dataclasses.replace(opts))
+    return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                  "code": 201}, 201)
+
+
+def _log(handlers: ResourceHandlers, info: RequestInfo, resource: Resource) -> Response:
+    pod = handlers.registry.get(resource, info.namespace or "", info.name).decode()
+    containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+    name = containers[0] if len(containers) == 1 else None
+    if name is None:
+        raise BadRequest(
+            f"a container name must be specified for pod {info.name}, choose one of: "
+            f"[{' '.join(containers)}]"
+        )
+    raise BadRequest(
+        f'container "{name}" in pod "{info.name}" is waiting to start: ContainerCreating'
+    )
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+

@@ -1,0 +1,220 @@
+"""One embedded cluster: storage, API server, bootstrap objects and the kubeconfig.
+
+``EmbeddedCluster.run()`` opens the storage under the data directory, serves the Kubernetes
+API with uvicorn on a socket it binds itself (so ``--port 0`` works and the real port is
+known), creates what every cluster has from the first start (the four system namespaces
+and the ``kubernetes`` Service), and writes ``<data-dir>/kubeconfig`` only once the server
+answers — replacing a kubeconfig from an earlier run at that moment, never before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import yaml
+
+from atoll.errors import AlreadyExists
+from atoll.settings import ClusterSettings
+
+from .apiserver import builtins
+from .apiserver.admission import ServiceIPs
+from .apiserver.app import ApiServerApp
+from .apiserver.crdserving import CrdServing
+from .apiserver.options import WriteOptions
+from .apiserver.registry import Registry
+from .apiserver.resources import Catalog
+from .apiserver.schemas import SchemaCheck
+from .storage.encryption import Sealer, load_or_create_key
+from .storage.store import ResourceKey, Storage
+
+__all__ = ["EmbeddedCluster"]
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_BOOTSTRAP = WriteOptions(field_manager="kube-apiserver")
+
+
+def _read_or_create_token(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return token
+
+
+def _write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class EmbeddedCluster:
+    def __init__(self, settings: ClusterSettings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog()
+        kinds = {r.storage: (r.storage[0], r.kind) for r in self.catalog}
+        self.storage = Storage(
+            self.data_dir / "objects.db",
+            attrs_of=lambda rk, obj: _attrs(kinds, rk, obj),
+            sealer=Sealer(load_or_create_key(self.data_dir / "encryption.key")),
+            sealed=frozenset({("", "secrets")}),
+            history_size=settings.history_size,
+        )
+        self.registry = Registry(self.storage, self.catalog, schemas=SchemaCheck())
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.crds = CrdServing(self.registry, self.tasks)
+        ServiceIPs(self.registry, cidr=settings.service_cidr)
+        self.token = _read_or_create_token(self.data_dir / "token")
+        self.url = ""
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.data_dir / "kubeconfig"
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Serve until ``stop()``; the kubeconfig appears once requests are answered."""
+        await self.storage.open()
+        self.crds.load()
+        sock = self._bind()
+        port = sock.getsockname()[1]
+        scheme = "https" if self.settings.tls_cert else "http"
+        self.url = f"{scheme}://{self.settings.host}:{port}"
+        app = ApiServerApp(self.registry, token=self.token,
+                           server_address=f"{self.settings.host}:{port}")
+        server = uvicorn.Server(self._uvicorn_config(app))
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        try:
+            await self._bootstrap(port)
+            while not server.started:
+                if serving.done():
+                    await serving  # re-raise why it could not start
+                await asyncio.sleep(0.01)
+            self._write_kubeconfig()
+            self.ready.set()
+            logger.info("embedded cluster serving at %s", self.url)
+            sweeper = asyncio.create_task(self._expire_events())
+            await self._stopping.wait()
+            sweeper.cancel()
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            for task in list(self.tasks):
+                task.cancel()
+            await self.storage.close()
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.settings.host, self.settings.port))
+        sock.listen(1024)
+        sock.setblocking(False)
+        return sock
+
+    def _uvicorn_config(self, app: ApiServerApp) -> uvicorn.Config:
+        tls: dict[str, Any] = {}
+        if self.settings.tls_cert:
+            tls = {"ssl_certfile": str(self.settings.tls_cert),
+                   "ssl_keyfile": str(self.settings.tls_key)}
+        return uvicorn.Config(
+            app, loop="none", http="httptools", lifespan="off", log_level="warning",
+            access_log=False, timeout_keep_alive=120, **tls,
+        )
+
+    async def _create(self, group: str, version: str, plural: str, namespace: str | None,
+                      obj: dict[str, Any]) -> None:
+        resource = self.catalog.get(group, version, plural)
+        assert resource is not None
+        with contextlib.suppress(AlreadyExists):
+            await self.registry.create(resource, namespace, obj, _BOOTSTRAP)
+
+    async def _bootstrap(self, port: int) -> None:
+        for name in SYSTEM_NAMESPACES:
+            if self.storage.latest(("", "namespaces"), "", name) is None:
+                await self._create("", "v1", "namespaces", None, {
+                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        if self.storage.latest(("", "services"), "default", "kubernetes") is None:
+            await self._create("", "v1", "services", "default", {
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "kubernetes", "namespace": "default",
+                             "labels": {"component": "apiserver", "provider": "kubernetes"}},
+                "spec": {"ports": [{"name": "https", "port": 443, "targetPort": port}]},
+            })
+
+    def _write_kubeconfig(self) -> None:
+        name = "atoll-embedded"
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": self.url}}],
+            "users": [{"name": name, "user": {"token": self.token}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name,
+                                                    "namespace": "default"}}],
+            "current-context": name,
+            "preferences": {},
+        }
+        if self.settings.tls_cert:
+            config["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
+        _write_atomically(self.kubeconfig_path, yaml.safe_dump(config, sort_keys=False))
+
+    async def _expire_events(self) -> None:
+        """Delete Events an hour after their last write, as kube's event TTL does."""
+        ttl = timedelta(seconds=self.settings.event_ttl_seconds)
+        while True:
+            await asyncio.sleep(min(60.0, ttl.total_seconds() / 4))
+            cutoff = datetime.now(UTC) - ttl
+            for entry in list(self.storage.iter(("", "events"))):
+                if _event_time(entry.decode()) < cutoff:
+                    with contextlib.suppress(Exception):
+                        await self.storage.delete(("", "events"), entry.namespace, entry.name,
+                                                  expected_rv=entry.rv)
+
+
+def _event_time(event: Mapping[str, Any]) -> datetime:
+    meta = event.get("metadata") or {}
+    stamps = [event.get("lastTimestamp"), event.get("eventTime"),
+              (event.get("series") or {}).get("lastObservedTime"), meta.get("creationTimestamp")]
+    for stamp in stamps:
+        if isinstance(stamp, str) and stamp:
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return datetime.now(UTC)
+
+
+def _attrs(kinds: Mapping[ResourceKey, tuple[str, str]], rk: ResourceKey,
+           obj: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    meta = obj.get("metadata") or {}
+    labels = dict(meta.get("labels") or {})
+    group_kind = kinds.get(rk)
+    if group_kind is None:  # a custom resource
+        fields = {"metadata.name": meta.get("name", ""),
+                  "metadata.namespace": meta.get("namespace", "")}
+    else:
+        fields = builtins.field_attrs(group_kind[0], group_kind[1], obj)
+    return labels, fields

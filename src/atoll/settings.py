@@ -1,0 +1,42 @@
+"""Atoll's settings, read once at start-up and passed down (never read deep in the code).
+
+Grouped by part; every default is documented where it is declared. Environment variables
+use the ``ATOLL_`` prefix and ``__`` between group and field (``ATOLL_CLUSTER__PORT=6443``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ClusterSettings", "Settings"]
+
+
+class ClusterSettings(BaseModel):
+    """The embedded cluster (``atoll cluster serve``)."""
+
+    data_dir: Path = Field(
+        Path("data/cluster"),
+        description="Where the cluster keeps its SQLite database, keys, token and kubeconfig.",
+    )
+    host: str = Field("127.0.0.1", description="Listen address; loopback unless told otherwise.")
+    port: int = Field(0, description="Listen port; 0 picks a free one (see the kubeconfig).")
+    tls_cert: Path | None = Field(None, description="PEM certificate; plain HTTP when unset.")
+    tls_key: Path | None = Field(None, description="PEM private key for ``tls_cert``.")
+    history_size: int = Field(
+        50_000,
+        description="Watch events kept for resuming watches; older revisions get 410 Expired.",
+    )
+    service_cidr: str = Field(
+        "127.96.0.0/12",
+        description="Service ClusterIPs: inside 127.0.0.0/8, so reachable without privileges.",
+    )
+    event_ttl_seconds: int = Field(3600, description="Events expire this long after their last write, as in Kubernetes.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATOLL_", env_nested_delimiter="__")
+
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
