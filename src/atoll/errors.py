@@ -142,6 +142,8 @@ class FieldError:
                 text = "Required value"
             case "Forbidden":
                 text = "Forbidden"
+            case "NotFound":
+                text = f"Not found: {_go_repr(self.value)}"
             case "Duplicate":
                 text = f"Duplicate value: {_go_repr(self.value)}"
             case "NotSupported":

@@ -10,6 +10,7 @@ answers — replacing a kubeconfig from an earlier run at that moment, never bef
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import os
@@ -34,6 +35,7 @@ from .apiserver.options import WriteOptions
 from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
+from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
 
@@ -84,6 +86,10 @@ class EmbeddedCluster:
         self.crds = CrdServing(self.registry, self.tasks)
         ServiceIPs(self.registry, cidr=settings.service_cidr)
         self.token = _read_or_create_token(self.data_dir / "token")
+        if settings.tls_cert is not None and settings.tls_key is not None:
+            self.tls = ServingCertificate(settings.tls_cert, settings.tls_key, None)
+        else:
+            self.tls = ensure_serving_certificate(self.data_dir, settings.host)
         self.url = ""
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
@@ -101,8 +107,8 @@ class EmbeddedCluster:
         self.crds.load()
         sock = self._bind()
         port = sock.getsockname()[1]
-        scheme = "https" if self.settings.tls_cert else "http"
-        self.url = f"{scheme}://{self.settings.host}:{port}"
+        host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
+        self.url = f"https://{host}:{port}"
         app = ApiServerApp(self.registry, token=self.token,
                            server_address=f"{self.settings.host}:{port}")
         server = uvicorn.Server(self._uvicorn_config(app))
@@ -121,6 +127,7 @@ class EmbeddedCluster:
             await self._stopping.wait()
             sweeper.cancel()
         finally:
+            self.storage.close_watches()  # open watch streams end, so shutdown is quick
             server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
                 await serving
@@ -138,13 +145,10 @@ class EmbeddedCluster:
         return sock
 
     def _uvicorn_config(self, app: ApiServerApp) -> uvicorn.Config:
-        tls: dict[str, Any] = {}
-        if self.settings.tls_cert:
-            tls = {"ssl_certfile": str(self.settings.tls_cert),
-                   "ssl_keyfile": str(self.settings.tls_key)}
         return uvicorn.Config(
             app, loop="none", http="httptools", lifespan="off", log_level="warning",
-            access_log=False, timeout_keep_alive=120, **tls,
+            access_log=False, timeout_keep_alive=120, timeout_graceful_shutdown=10,
+            ssl_certfile=str(self.tls.cert), ssl_keyfile=str(self.tls.key),
         )
 
     async def _create(self, group: str, version: str, plural: str, namespace: str | None,
@@ -179,8 +183,10 @@ class EmbeddedCluster:
             "current-context": name,
             "preferences": {},
         }
-        if self.settings.tls_cert:
-            config["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
+        cluster: dict[str, Any] = config["clusters"][0]["cluster"]  # type: ignore[index]
+        if self.tls.ca is not None:
+            ca = base64.b64encode(self.tls.ca.read_bytes()).decode()
+            cluster["certificate-authority-data"] = ca
         _write_atomically(self.kubeconfig_path, yaml.safe_dump(config, sort_keys=False))
 
     async def _expire_events(self) -> None:

@@ -42,6 +42,24 @@ def _ports_of(svc: Mapping[str, Any]) -> set[int]:
     }
 
 
+def _keep_allocations(spec: dict[str, Any], old: Mapping[str, Any]) -> None:
+    """An update that omits what the server allocated keeps it, as kube's service REST does."""
+    if spec.get("type") != "ExternalName" and old.get("type") != "ExternalName":
+        for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
+            if not spec.get(key) and old.get(key):
+                spec[key] = old[key]
+    old_ports = {
+        (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+        for p in old.get("ports") or []
+        if isinstance(p, Mapping)
+    }
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict) and not port.get("nodePort"):
+            kept = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+            if kept:
+                port["nodePort"] = kept
+
+
 class ServiceIPs:
     """ClusterIP and NodePort allocation for Services."""
 
@@ -100,6 +118,8 @@ class ServiceIPs:
         errors: list[FieldError] = []
         if op == "CREATE" and spec.get("type") != "ExternalName":
             self._assign_ip(spec, ips, owner, errors)
+        elif old is not None:
+            _keep_allocations(spec, old.get("spec") or {})
         if spec.get("type") in ("NodePort", "LoadBalancer"):
             self._assign_node_ports(spec, owner, errors)
         else:

@@ -109,7 +109,7 @@ async def _apply(
         live,
         applied,
         manager=opts.field_manager,
-        meta=registry.schemas.patch_meta(resource),
+        meta=registry.schemas.apply_meta(resource),
         api_version=resource.api_version,
         now=registry.clock(),
         force=opts.force,

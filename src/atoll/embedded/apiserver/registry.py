@@ -28,14 +28,25 @@ from atoll.errors import (
 )
 from atoll.kube.selectors import FieldSelector
 
-from . import builtins, strategies
-from .conversions import convert
+from . import builtins, crds, strategies
+from .conversions import convert as convert_builtin
 from .objectmeta import carry_over, now_rfc3339, stamp_new
 from .options import DeleteOptions, ListOptions, WriteOptions, decode_continue, encode_continue
 from .resources import Catalog, Resource
 from .schemas import SchemaCheck
 
-__all__ = ["Admission", "ListResult", "Registry", "WriteResult"]
+__all__ = ["Admission", "ListResult", "Registry", "WriteResult", "convert"]
+
+
+def convert(obj: dict[str, Any], *, to_api_version: str) -> dict[str, Any]:
+    """Convert between served versions; CRDs convert through ``crds``, the rest built in."""
+    if obj.get("kind") == "CustomResourceDefinition":
+        if to_api_version == "apiextensions.k8s.io/v1beta1":
+            return crds.crd_v1_to_v1beta1(obj)
+        if obj.get("apiVersion") == "apiextensions.k8s.io/v1beta1":
+            return crds.crd_v1beta1_to_v1(obj)
+        return {**obj, "apiVersion": to_api_version}
+    return convert_builtin(obj, to_api_version=to_api_version)
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +260,10 @@ class Registry:
             new["metadata"] = dict(old["metadata"])
             return new
         carry_over(obj, old)
+        if resource.storage == ("", "namespaces"):  # only /finalize changes these
+            obj.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get(
+                "finalizers", []
+            )
         if resource.has("status"):
             if "status" in old:
                 obj["status"] = old["status"]
@@ -393,9 +408,9 @@ class Registry:
     ) -> tuple[str, ...]:
         if not isinstance(obj, dict):
             raise BadRequest("the body of the request was in an unknown format")
-        kind, api_version = obj.get("kind"), obj.get("apiVersion")
-        if not kind:
-            raise BadRequest(f"Object 'Kind' is missing in '{_short(obj)}'")
+        # Like kube's decoder, a body without kind/apiVersion takes them from the URL.
+        kind = obj.setdefault("kind", resource.kind) or resource.kind
+        api_version = obj.get("apiVersion")
         if kind != resource.kind or api_version not in (None, "", resource.api_version):
             served = {r.api_version for r in self.catalog.versions_of(resource.storage)}
             if kind == resource.kind and api_version in served:
@@ -450,10 +465,15 @@ class Registry:
     def _validate(
         self, resource: Resource, obj: dict[str, Any], old: Mapping[str, Any] | None
     ) -> None:
+        apiextensions = resource.custom is not None or resource.storage[0] == (
+            "apiextensions.k8s.io"
+        )
         errors = list(
             builtins.validate_object_meta(
-                obj["metadata"], namespaced=resource.namespaced,
-                name_rule=_name_rule(resource),
+                obj["metadata"],
+                namespaced=resource.namespaced,
+                name_rule=builtins.name_rule_for(resource.storage[0], resource.kind),
+                core_finalizers=not apiextensions,
             )
         )
         if resource.custom is None:
@@ -465,16 +485,6 @@ class Registry:
         if errors:
             raise Invalid.of(resource.kind, resource.group, obj["metadata"].get("name", ""),
                              errors)
-
-
-def _name_rule(resource: Resource) -> str:
-    if resource.storage == ("", "namespaces"):
-        return "label"
-    if resource.storage == ("", "services"):
-        return "dns1035"
-    if resource.storage[0] == "rbac.authorization.k8s.io":
-        return "path"
-    return "subdomain"
 
 
 def _pinned_name(selector: FieldSelector | None) -> str | None:
@@ -503,6 +513,3 @@ def _finalized(obj: Mapping[str, Any]) -> bool:
         return False
     return not (obj.get("kind") == "Namespace" and (obj.get("spec") or {}).get("finalizers"))
 
-
-def _short(obj: Mapping[str, Any]) -> str:
-    return orjson.dumps(obj).decode()[:200]

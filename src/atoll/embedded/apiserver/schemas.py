@@ -15,7 +15,7 @@ from typing import Any
 
 from atoll.errors import BadRequest, FieldError
 from atoll.kube import applying
-from atoll.kube.patchmeta import PatchMeta, patch_meta_for
+from atoll.kube.patchmeta import PatchMeta, meta_from_openapi_schema, patch_meta_for
 
 from . import builtins, crds
 from .resources import Resource
@@ -87,6 +87,12 @@ class SchemaCheck:
             return None
         return patch_meta_for(resource.storage[0], resource.kind)
 
+    def apply_meta(self, resource: Resource) -> PatchMeta | None:
+        """List semantics for server-side apply: built-in merge keys, or a CRD's list types."""
+        if resource.custom is None:
+            return patch_meta_for(resource.storage[0], resource.kind)
+        return meta_from_openapi_schema(_schema_of(resource))
+
     def record_update(
         self,
         resource: Resource,
@@ -102,6 +108,7 @@ class SchemaCheck:
             manager=manager,
             api_version=resource.api_version,
             now=now,
+            meta=self.apply_meta(resource),
         )
         new["metadata"]["managedFields"] = updated["metadata"].get("managedFields", [])
         if not new["metadata"]["managedFields"]:

@@ -117,7 +117,10 @@ class Storage:
 
     async def close(self) -> None:
         await asyncio.to_thread(self._log.stop)
-        for watchers in self._watchers.values():
+        self.close_watches()
+
+    def close_watches(self) -> None:
+        for watchers in list(self._watchers.values()):
             for w in list(watchers):
                 w.close()
         self._watchers.clear()
