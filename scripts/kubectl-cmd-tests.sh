@@ -518,10 +518,17 @@ cmd_run_one() {
   # Prelude. Upstream runs it under errexit; here only an unreachable server
   # is fatal, the rest is reported and left to the function's own assertions.
   kube::log::status "harness prelude: kubectl version"
-  if ! kubectl version; then
-    echo "+++ [harness] FAIL! kubectl version: the API server at ${server} does not answer /version"
+  local version_out
+  if ! version_out="$(kubectl version 2>&1)"; then
+    printf '%s\n' "${version_out}"
+    local hint=""
+    if [[ ${server} == http://* && ${version_out} == *"must be logged in"* ]]; then
+      hint=" (kubectl 1.20 sends kubeconfig credentials only over https: client-go clientcmd/client_config.go:190)"
+    fi
+    echo "+++ [harness] FAIL! kubectl version against ${server}: $(tail -n1 <<<"${version_out}")${hint}"
     exit 1
   fi
+  printf '%s\n' "${version_out}"
   # test-cmd.sh create_node(): there is no kubelet, so a Node 127.0.0.1 stands in.
   if ! kubectl get nodes 127.0.0.1 "${kube_flags[@]}" >/dev/null 2>&1; then
     kubectl create "${kube_flags[@]}" -f - <<'__EOF__' || echo "+++ [harness] WARNING: could not create Node 127.0.0.1"

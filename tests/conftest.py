@@ -38,7 +38,10 @@ class ClusterProcess:
         """Run Debian's kubectl 1.20 against this cluster; return stdout."""
         result = subprocess.run(
             [str(KUBECTL), f"--kubeconfig={self.kubeconfig}", *args],
-            input=input, capture_output=True, text=True, timeout=60,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {result.stderr}")
@@ -55,9 +58,23 @@ def start_cluster(data_dir: Path, *extra: str) -> ClusterProcess:
     before = kubeconfig.stat().st_mtime_ns if kubeconfig.exists() else None
     with open(data_dir.parent / f"{data_dir.name}.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "atoll", "cluster", "serve", "--data-dir", str(data_dir),
-             "--port", "0", "--log-level", "warning", *extra],
-            stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "atoll",
+                "cluster",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                "0",
+                "--log-level",
+                "warning",
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -66,7 +83,9 @@ def start_cluster(data_dir: Path, *extra: str) -> ClusterProcess:
         if kubeconfig.exists() and kubeconfig.stat().st_mtime_ns != before:
             config = yaml.safe_load(kubeconfig.read_text())
             return ClusterProcess(
-                data_dir, process, config["clusters"][0]["cluster"]["server"],
+                data_dir,
+                process,
+                config["clusters"][0]["cluster"]["server"],
                 config["users"][0]["user"]["token"],
             )
         time.sleep(0.02)

@@ -48,8 +48,8 @@ def cluster_serve(
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     _setup_logging(log_level)
-    settings = ClusterSettings(
-        data_dir=data_dir, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key
+    settings = ClusterSettings.model_validate(
+        {"data_dir": data_dir, "host": host, "port": port, "tls_cert": tls_cert, "tls_key": tls_key}
     )
 
     async def serve() -> None:

@@ -33,7 +33,9 @@ class ClusterSettings(BaseModel):
         "127.96.0.0/12",
         description="Service ClusterIPs: inside 127.0.0.0/8, so reachable without privileges.",
     )
-    event_ttl_seconds: int = Field(3600, description="Events expire this long after their last write, as in Kubernetes.")
+    event_ttl_seconds: int = Field(
+        3600, description="Events expire this long after their last write, as in Kubernetes."
+    )
 
 
 class Settings(BaseSettings):

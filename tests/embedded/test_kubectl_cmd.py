@@ -21,9 +21,7 @@ script runs one function per bash process and scores it (non-zero exit,
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -77,18 +75,18 @@ def _tail(path: Path, lines: int) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, sig)
+def _stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, then SIGKILL after `timeout` seconds.
 
-
-def _kill_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """Ends a process started with start_new_session=True and what is left of its group."""
+    Children share pytest's process group (no new session), so a runner that kills
+    the group on a time-out (`timeout`, CI) takes the servers down with it.
+    """
     if proc.poll() is None:
-        _signal_group(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.terminate()
+        try:
             proc.wait(timeout=timeout)
-    _signal_group(proc.pid, signal.SIGKILL)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     proc.wait()
 
 
@@ -142,7 +140,6 @@ def embedded_cluster(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -162,7 +159,7 @@ def embedded_cluster(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             time.sleep(0.05)
         yield kubeconfig, server_log
     finally:
-        _kill_group(proc, SERVER_STOP_TIMEOUT)
+        _stop(proc, SERVER_STOP_TIMEOUT)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -192,17 +189,15 @@ def test_kubectl_cmd(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
     try:
-        # The script bounds the function itself; this is only a backstop.
+        # The script bounds the function itself (timeout(1) on its process group);
+        # this is only a backstop.
         out, _ = proc.communicate(timeout=FUNCTION_TIMEOUT + 120)
     except subprocess.TimeoutExpired:
-        _kill_group(proc, 5)
+        _stop(proc, 5)
         out, _ = proc.communicate()
-        out += b"\n(pytest: the harness outlived its time limit and was killed)\n"
-    finally:
-        _kill_group(proc, 5)
+        out += b"\n(pytest: the harness outlived its time limit and was stopped)\n"
     summary = out.decode(errors="replace").strip()
     if proc.returncode == 0:
         return

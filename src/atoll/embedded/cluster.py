@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,14 @@ def _write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
     os.replace(tmp, path)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the CLI owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class EmbeddedCluster:
     def __init__(self, settings: ClusterSettings) -> None:
         self.settings = settings
@@ -109,10 +117,10 @@ class EmbeddedCluster:
         port = sock.getsockname()[1]
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
         self.url = f"https://{host}:{port}"
-        app = ApiServerApp(self.registry, token=self.token,
-                           server_address=f"{self.settings.host}:{port}")
-        server = uvicorn.Server(self._uvicorn_config(app))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        app = ApiServerApp(
+            self.registry, token=self.token, server_address=f"{self.settings.host}:{port}"
+        )
+        server = _Server(self._uvicorn_config(app))
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         try:
             await self._bootstrap(port)
@@ -146,13 +154,21 @@ class EmbeddedCluster:
 
     def _uvicorn_config(self, app: ApiServerApp) -> uvicorn.Config:
         return uvicorn.Config(
-            app, loop="none", http="httptools", lifespan="off", log_level="warning",
-            access_log=False, timeout_keep_alive=120, timeout_graceful_shutdown=10,
-            ssl_certfile=str(self.tls.cert), ssl_keyfile=str(self.tls.key),
+            app,
+            loop="none",
+            http="httptools",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=120,
+            timeout_graceful_shutdown=10,
+            ssl_certfile=str(self.tls.cert),
+            ssl_keyfile=str(self.tls.key),
         )
 
-    async def _create(self, group: str, version: str, plural: str, namespace: str | None,
-                      obj: dict[str, Any]) -> None:
+    async def _create(
+        self, group: str, version: str, plural: str, namespace: str | None, obj: dict[str, Any]
+    ) -> None:
         resource = self.catalog.get(group, version, plural)
         assert resource is not None
         with contextlib.suppress(AlreadyExists):
@@ -161,15 +177,30 @@ class EmbeddedCluster:
     async def _bootstrap(self, port: int) -> None:
         for name in SYSTEM_NAMESPACES:
             if self.storage.latest(("", "namespaces"), "", name) is None:
-                await self._create("", "v1", "namespaces", None, {
-                    "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+                await self._create(
+                    "",
+                    "v1",
+                    "namespaces",
+                    None,
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                )
         if self.storage.latest(("", "services"), "default", "kubernetes") is None:
-            await self._create("", "v1", "services", "default", {
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": "kubernetes", "namespace": "default",
-                             "labels": {"component": "apiserver", "provider": "kubernetes"}},
-                "spec": {"ports": [{"name": "https", "port": 443, "targetPort": port}]},
-            })
+            await self._create(
+                "",
+                "v1",
+                "services",
+                "default",
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {
+                        "name": "kubernetes",
+                        "namespace": "default",
+                        "labels": {"component": "apiserver", "provider": "kubernetes"},
+                    },
+                    "spec": {"ports": [{"name": "https", "port": 443, "targetPort": port}]},
+                },
+            )
 
     def _write_kubeconfig(self) -> None:
         name = "atoll-embedded"
@@ -178,8 +209,9 @@ class EmbeddedCluster:
             "kind": "Config",
             "clusters": [{"name": name, "cluster": {"server": self.url}}],
             "users": [{"name": name, "user": {"token": self.token}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name,
-                                                    "namespace": "default"}}],
+            "contexts": [
+                {"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}}
+            ],
             "current-context": name,
             "preferences": {},
         }
@@ -198,14 +230,19 @@ class EmbeddedCluster:
             for entry in list(self.storage.iter(("", "events"))):
                 if _event_time(entry.decode()) < cutoff:
                     with contextlib.suppress(Exception):
-                        await self.storage.delete(("", "events"), entry.namespace, entry.name,
-                                                  expected_rv=entry.rv)
+                        await self.storage.delete(
+                            ("", "events"), entry.namespace, entry.name, expected_rv=entry.rv
+                        )
 
 
 def _event_time(event: Mapping[str, Any]) -> datetime:
     meta = event.get("metadata") or {}
-    stamps = [event.get("lastTimestamp"), event.get("eventTime"),
-              (event.get("series") or {}).get("lastObservedTime"), meta.get("creationTimestamp")]
+    stamps = [
+        event.get("lastTimestamp"),
+        event.get("eventTime"),
+        (event.get("series") or {}).get("lastObservedTime"),
+        meta.get("creationTimestamp"),
+    ]
     for stamp in stamps:
         if isinstance(stamp, str) and stamp:
             with contextlib.suppress(ValueError):
@@ -213,14 +250,17 @@ def _event_time(event: Mapping[str, Any]) -> datetime:
     return datetime.now(UTC)
 
 
-def _attrs(kinds: Mapping[ResourceKey, tuple[str, str]], rk: ResourceKey,
-           obj: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def _attrs(
+    kinds: Mapping[ResourceKey, tuple[str, str]], rk: ResourceKey, obj: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
     meta = obj.get("metadata") or {}
     labels = dict(meta.get("labels") or {})
     group_kind = kinds.get(rk)
     if group_kind is None:  # a custom resource
-        fields = {"metadata.name": meta.get("name", ""),
-                  "metadata.namespace": meta.get("namespace", "")}
+        fields = {
+            "metadata.name": meta.get("name", ""),
+            "metadata.namespace": meta.get("namespace", ""),
+        }
     else:
         fields = builtins.field_attrs(group_kind[0], group_kind[1], obj)
     return labels, fields

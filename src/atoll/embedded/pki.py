@@ -61,9 +61,15 @@ def _new_ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateK
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -133,5 +139,6 @@ def ensure_serving_certificate(data_dir: Path, host: str) -> ServingCertificate:
         host_file.exists() and host_file.read_text() != host
     ):
         _issue(directory, host)
-    return ServingCertificate(directory / "apiserver.crt", directory / "apiserver.key",
-                              directory / "ca.crt")
+    return ServingCertificate(
+        directory / "apiserver.crt", directory / "apiserver.key", directory / "ca.crt"
+    )

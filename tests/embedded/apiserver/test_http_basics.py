@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 import requests
-
 from tests.conftest import ClusterProcess
 
 
@@ -86,8 +85,7 @@ def test_status_bodies_are_byte_compatible(cluster: ClusterProcess, namespace: s
         )
         missing = c.get(f"/apis/apps/v1/namespaces/{namespace}/deployments/nope")
         assert _status(missing)["message"] == 'deployments.apps "nope" not found'
-        assert missing.json()["details"] == {"name": "nope", "group": "apps",
-                                             "kind": "deployments"}
+        assert missing.json()["details"] == {"name": "nope", "group": "apps", "kind": "deployments"}
 
 
 @pytest.mark.parametrize(
@@ -105,15 +103,22 @@ def test_bad_bodies_get_4xx(
     cluster: ClusterProcess, namespace: str, body: bytes, content_type: str, code: int
 ) -> None:
     with _client(cluster) as c:
-        response = c.post(f"/api/v1/namespaces/{namespace}/configmaps", content=body,
-                          headers={"Content-Type": content_type})
+        response = c.post(
+            f"/api/v1/namespaces/{namespace}/configmaps",
+            content=body,
+            headers={"Content-Type": content_type},
+        )
         assert _status(response)["code"] == code
         assert c.get(f"/api/v1/namespaces/{namespace}/configmaps").json()["items"] == []
 
 
 def test_oversize_body_is_413(cluster: ClusterProcess, namespace: str) -> None:
-    big = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
-           "data": {"k": "x" * (3 * 1024 * 1024 + 10)}}
+    big = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "big"},
+        "data": {"k": "x" * (3 * 1024 * 1024 + 10)},
+    }
     with _client(cluster) as c:
         response = c.post(f"/api/v1/namespaces/{namespace}/configmaps", content=json.dumps(big))
         assert _status(response)["reason"] == "RequestEntityTooLarge"
@@ -122,18 +127,19 @@ def test_oversize_body_is_413(cluster: ClusterProcess, namespace: str) -> None:
 
 def test_invalid_names_and_unknown_paths(cluster: ClusterProcess, namespace: str) -> None:
     with _client(cluster) as c:
-        bad = c.post(f"/api/v1/namespaces/{namespace}/configmaps",
-                     json={"apiVersion": "v1", "kind": "ConfigMap",
-                           "metadata": {"name": "Bad_Name"}})
+        bad = c.post(
+            f"/api/v1/namespaces/{namespace}/configmaps",
+            json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}},
+        )
         status = _status(bad)
         assert status["reason"] == "Invalid"
         assert status["details"]["causes"][0]["field"] == "metadata.name"
         assert c.get("/apis/nope.example.com/v1/things").status_code == 404
         assert c.get("/api/v2/pods").status_code == 404
-        assert c.post(f"/api/v1/namespaces/missing-ns-x/configmaps",
-                      json={"apiVersion": "v1", "kind": "ConfigMap",
-                            "metadata": {"name": "a"}}).json()["message"] == (
-            'namespaces "missing-ns-x" not found')
+        assert c.post(
+            "/api/v1/namespaces/missing-ns-x/configmaps",
+            json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}},
+        ).json()["message"] == ('namespaces "missing-ns-x" not found')
 
 
 def test_bad_selectors_are_400(cluster: ClusterProcess) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from kubernetes import client, config, dynamic, watch
 from kubernetes.client.rest import ApiException
-
 from tests.conftest import ClusterProcess
 
 
@@ -31,8 +30,11 @@ def _deployment(name: str, image: str = "nginx:1.25", replicas: int = 2) -> dict
             "selector": {"matchLabels": labels},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "web", "image": image,
-                                         "ports": [{"containerPort": 80}]}]},
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": image, "ports": [{"containerPort": 80}]}
+                    ]
+                },
             },
         },
     }
@@ -64,22 +66,32 @@ def test_crud_and_defaults(api: client.ApiClient, namespace: str) -> None:
 
 def test_every_patch_type(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"},
-           "spec": {"selector": {"app": "x"}, "ports": [{"port": 80, "name": "http"}]}}
+    svc = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "svc"},
+        "spec": {"selector": {"app": "x"}, "ports": [{"port": 80, "name": "http"}]},
+    }
     core.create_namespaced_service(namespace, svc)
     patched = core.patch_namespaced_service(
-        "svc", namespace, {"spec": {"ports": [{"port": 443, "name": "https"}]}})
+        "svc", namespace, {"spec": {"ports": [{"port": 443, "name": "https"}]}}
+    )
     assert sorted(p.port for p in patched.spec.ports) == [80, 443]  # strategic: merged by port
     merged = core.patch_namespaced_service(
-        "svc", namespace, {"metadata": {"labels": {"tier": "front"}}},
-        _content_type="application/merge-patch+json")
+        "svc",
+        namespace,
+        {"metadata": {"labels": {"tier": "front"}}},
+        _content_type="application/merge-patch+json",
+    )
     assert merged.metadata.labels == {"tier": "front"}
     json_patched = core.patch_namespaced_service(
-        "svc", namespace, [{"op": "replace", "path": "/metadata/labels/tier", "value": "back"}])
+        "svc", namespace, [{"op": "replace", "path": "/metadata/labels/tier", "value": "back"}]
+    )
     assert json_patched.metadata.labels == {"tier": "back"}
     with pytest.raises(ApiException) as failed:
         core.patch_namespaced_service(
-            "svc", namespace, [{"op": "test", "path": "/metadata/labels/tier", "value": "no"}])
+            "svc", namespace, [{"op": "test", "path": "/metadata/labels/tier", "value": "no"}]
+        )
     assert failed.value.status == 422
 
 
@@ -88,9 +100,12 @@ def test_server_side_apply_removes_fields_it_no_longer_applies(
 ) -> None:
     dyn = dynamic.DynamicClient(api)
     cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
-    body = {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "applied", "namespace": namespace},
-            "data": {"a": "1", "b": "2"}}
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "applied", "namespace": namespace},
+        "data": {"a": "1", "b": "2"},
+    }
     first = cms.server_side_apply(body=body, field_manager="tester")
     assert first.metadata.managedFields[0].manager == "tester"
     body["data"] = {"a": "1"}
@@ -101,9 +116,16 @@ def test_server_side_apply_removes_fields_it_no_longer_applies(
 def test_list_pagination_and_selectors(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
     for i in range(7):
-        core.create_namespaced_config_map(namespace, {
-            "metadata": {"name": f"cm-{i}", "labels": {"parity": "even" if i % 2 == 0 else "odd"}},
-            "data": {"i": str(i)}})
+        core.create_namespaced_config_map(
+            namespace,
+            {
+                "metadata": {
+                    "name": f"cm-{i}",
+                    "labels": {"parity": "even" if i % 2 == 0 else "odd"},
+                },
+                "data": {"i": str(i)},
+            },
+        )
     names: list[str] = []
     token = None
     while True:
@@ -131,16 +153,18 @@ def test_watch_replays_from_a_list_revision(api: client.ApiClient, namespace: st
     events = [
         (e["type"], e["object"].metadata.name)
         for e in watch.Watch().stream(
-            core.list_namespaced_config_map, namespace,
-            resource_version=listed.metadata.resource_version, timeout_seconds=1)
+            core.list_namespaced_config_map,
+            namespace,
+            resource_version=listed.metadata.resource_version,
+            timeout_seconds=1,
+        )
     ]
     assert events == [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
 
 
 def test_dry_run_stores_nothing(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    obj = core.create_namespaced_config_map(namespace, {"metadata": {"name": "dry"}},
-                                            dry_run="All")
+    obj = core.create_namespaced_config_map(namespace, {"metadata": {"name": "dry"}}, dry_run="All")
     assert obj.metadata.name == "dry"
     with pytest.raises(ApiException) as missing:
         core.read_namespaced_config_map("dry", namespace)
@@ -156,24 +180,36 @@ def test_custom_resources(api: client.ApiClient, namespace: str) -> None:
         "spec": {
             "group": group,
             "scope": "Namespaced",
-            "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab",
-                      "shortNames": ["ct"]},
-            "versions": [{
-                "name": "v1", "served": True, "storage": True,
-                "schema": {"openAPIV3Schema": {
-                    "type": "object",
-                    "properties": {"spec": {
-                        "type": "object",
-                        "properties": {
-                            "cronSpec": {"type": "string"},
-                            "replicas": {"type": "integer", "minimum": 1, "default": 1},
-                            "port": {"x-kubernetes-int-or-string": True},
-                        },
-                        "required": ["cronSpec"],
-                    }},
-                }},
-                "subresources": {"status": {}},
-            }],
+            "names": {
+                "plural": "crontabs",
+                "singular": "crontab",
+                "kind": "CronTab",
+                "shortNames": ["ct"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {
+                                        "cronSpec": {"type": "string"},
+                                        "replicas": {"type": "integer", "minimum": 1, "default": 1},
+                                        "port": {"x-kubernetes-int-or-string": True},
+                                    },
+                                    "required": ["cronSpec"],
+                                }
+                            },
+                        }
+                    },
+                    "subresources": {"status": {}},
+                }
+            ],
         },
     }
     ext = client.ApiextensionsV1Api(api)
@@ -181,13 +217,31 @@ def test_custom_resources(api: client.ApiClient, namespace: str) -> None:
     established = {c.type: c.status for c in created.status.conditions}
     assert established["Established"] == "True"
     custom = client.CustomObjectsApi(api)
-    obj = custom.create_namespaced_custom_object(group, "v1", namespace, "crontabs", {
-        "apiVersion": f"{group}/v1", "kind": "CronTab", "metadata": {"name": "ct1"},
-        "spec": {"cronSpec": "* * * * */5", "port": "http", "unknown": "dropped"}})
+    obj = custom.create_namespaced_custom_object(
+        group,
+        "v1",
+        namespace,
+        "crontabs",
+        {
+            "apiVersion": f"{group}/v1",
+            "kind": "CronTab",
+            "metadata": {"name": "ct1"},
+            "spec": {"cronSpec": "* * * * */5", "port": "http", "unknown": "dropped"},
+        },
+    )
     assert obj["spec"]["replicas"] == 1 and "unknown" not in obj["spec"]
     with pytest.raises(ApiException) as invalid:
-        custom.create_namespaced_custom_object(group, "v1", namespace, "crontabs", {
-            "apiVersion": f"{group}/v1", "kind": "CronTab", "metadata": {"name": "ct2"},
-            "spec": {"replicas": 0}})
+        custom.create_namespaced_custom_object(
+            group,
+            "v1",
+            namespace,
+            "crontabs",
+            {
+                "apiVersion": f"{group}/v1",
+                "kind": "CronTab",
+                "metadata": {"name": "ct2"},
+                "spec": {"replicas": 0},
+            },
+        )
     assert invalid.value.status == 422
     ext.delete_custom_resource_definition(f"crontabs.{group}")

@@ -22,8 +22,12 @@ def _attrs(rk: Any, obj: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, s
 
 
 def _cm(name: str, ns: str = "default", **labels: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": name, "namespace": ns, "labels": labels}, "data": {"k": name}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "data": {"k": name},
+    }
 
 
 async def _open(path: Path, **kw: Any) -> Storage:
@@ -94,12 +98,11 @@ async def test_watch_replays_history_and_filters(tmp_path: Path) -> None:
     b = await storage.create(CM, _cm("b", app="db"))
     await storage.update(CM, _cm("b", app="web"), expected_rv=b.rv)
     await storage.delete(CM, "default", "a")
-    watcher = storage.watch(CM, namespace="default", since_rv=start,
-                            predicate=lambda e: e.labels.get("app") == "web")
+    watcher = storage.watch(
+        CM, namespace="default", since_rv=start, predicate=lambda e: e.labels.get("app") == "web"
+    )
     seen = [await watcher.next(1) for _ in range(3)]
-    assert [(k, e.name) for k, e in seen if e] == [
-        ("ADDED", "a"), ("ADDED", "b"), ("DELETED", "a")
-    ]
+    assert [(k, e.name) for k, e in seen if e] == [("ADDED", "a"), ("ADDED", "b"), ("DELETED", "a")]
     watcher.close()
     await storage.close()
 
@@ -110,8 +113,9 @@ async def test_watch_from_a_compacted_revision_is_expired(tmp_path: Path) -> Non
         await storage.create(CM, _cm(f"c{i}"))
     with pytest.raises(Expired):
         storage.watch(CM, namespace=None, since_rv=2, predicate=lambda e: True)
-    live = storage.watch(CM, namespace=None, since_rv=storage.revision - 2,
-                         predicate=lambda e: True)
+    live = storage.watch(
+        CM, namespace=None, since_rv=storage.revision - 2, predicate=lambda e: True
+    )
     assert [((await live.next(1)) or ("", None))[0] for _ in range(2)] == ["ADDED", "ADDED"]
     live.close()
     await storage.close()

@@ -142,14 +142,19 @@ class ServiceIPs:
             except ValueError:
                 inside = False
             if not inside:
-                errors.append(FieldError.invalid(
-                    "spec.clusterIP", wanted,
-                    f"provided IP is not in the valid range. The range of valid IPs is "
-                    f"{self._network}"))
+                errors.append(
+                    FieldError.invalid(
+                        "spec.clusterIP",
+                        wanted,
+                        f"provided IP is not in the valid range. The range of valid IPs is "
+                        f"{self._network}",
+                    )
+                )
                 return
             if ips.get(wanted, owner) != owner:
-                errors.append(FieldError.invalid("spec.clusterIP", wanted,
-                                                 "provided IP is already allocated"))
+                errors.append(
+                    FieldError.invalid("spec.clusterIP", wanted, "provided IP is already allocated")
+                )
                 return
         else:
             wanted = self._free_ip(ips)
@@ -167,7 +172,9 @@ class ServiceIPs:
                 return candidate
         raise Invalid("Internal error occurred: failed to allocate a serviceIP: range is full")
 
-    def _assign_node_ports(self, spec: dict[str, Any], owner: str, errors: list[FieldError]) -> None:
+    def _assign_node_ports(
+        self, spec: dict[str, Any], owner: str, errors: list[FieldError]
+    ) -> None:
         self._load()
         low, high = self._node_ports
         for i, port in enumerate(spec.get("ports") or []):
@@ -176,20 +183,28 @@ class ServiceIPs:
             wanted = port.get("nodePort")
             if isinstance(wanted, int) and wanted:
                 if not low <= wanted <= high:
-                    errors.append(FieldError.invalid(
-                        f"spec.ports[{i}].nodePort", wanted,
-                        f"provided port is not in the valid range. The range of valid ports "
-                        f"is {low}-{high}"))
+                    errors.append(
+                        FieldError.invalid(
+                            f"spec.ports[{i}].nodePort",
+                            wanted,
+                            f"provided port is not in the valid range. The range of valid ports "
+                            f"is {low}-{high}",
+                        )
+                    )
                 elif self._ports.get(wanted, owner) != owner:
-                    errors.append(FieldError.invalid(f"spec.ports[{i}].nodePort", wanted,
-                                                     "provided port is already allocated"))
+                    errors.append(
+                        FieldError.invalid(
+                            f"spec.ports[{i}].nodePort",
+                            wanted,
+                            "provided port is already allocated",
+                        )
+                    )
                 else:
                     self._ports[wanted] = owner
                 continue
             free = next((p for p in range(low, high + 1) if p not in self._ports), None)
             if free is None:
-                errors.append(FieldError.invalid(f"spec.ports[{i}].nodePort", 0,
-                                                 "range is full"))
+                errors.append(FieldError.invalid(f"spec.ports[{i}].nodePort", 0, "range is full"))
                 continue
             self._ports[free] = owner
             port["nodePort"] = free

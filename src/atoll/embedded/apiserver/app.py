@@ -78,8 +78,9 @@ class ApiServerApp:
     async def dispatch(self, request: Request) -> Response:
         path = request.url.path.rstrip("/") or "/"
         if path.startswith(_HEALTH):
-            return PlainTextResponse("ok" if self.ready else "not ready",
-                                     status_code=200 if self.ready else 500)
+            return PlainTextResponse(
+                "ok" if self.ready else "not ready", status_code=200 if self.ready else 500
+            )
         self._authenticate(request)
         segments = [s for s in path.split("/")][1:]
         if path == "/version":
@@ -94,8 +95,10 @@ class ApiServerApp:
 
     def _openapi(self, request: Request) -> Response:
         if "protobuf" in request.headers.get("accept", ""):
-            return Response(openapi.openapi_protobuf(self.registry.catalog),
-                            media_type="application/octet-stream")
+            return Response(
+                openapi.openapi_protobuf(self.registry.catalog),
+                media_type="application/octet-stream",
+            )
         return json_response(openapi.openapi_json(self.registry.catalog))
 
     async def _core(self, request: Request, rest: list[str]) -> Response:

@@ -63,14 +63,13 @@ def decode_document(body: bytes, mime: str) -> Any:
             raise BadRequest(f"error converting YAML to JSON: {_first_line(exc)}") from None
     if mime not in _JSON:
         raise UnsupportedMediaType(
-            f'the body of the request was in an unknown format - accepted media types include: '
-            f'application/json, application/yaml'
-            if mime != "application/vnd.kubernetes.protobuf"
-            else "the body of the request was in an unknown format - accepted media types "
-            "include: application/json, application/yaml"
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml"
         )
     if not body.strip():
-        raise BadRequest("couldn't get version/kind; json parse error: unexpected end of JSON input")
+        raise BadRequest(
+            "couldn't get version/kind; json parse error: unexpected end of JSON input"
+        )
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:

@@ -33,9 +33,7 @@ def resources_of(crd: Mapping[str, Any]) -> tuple[list[Resource], str]:
     """The served resources of a CRD (v1 form), and its preferred version."""
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
-    storage_version = next(
-        (v["name"] for v in spec.get("versions") or [] if v.get("storage")), ""
-    )
+    storage_version = next((v["name"] for v in spec.get("versions") or [] if v.get("storage")), "")
     served = [v for v in spec.get("versions") or [] if v.get("served")]
     resources = [
         Resource(
@@ -81,8 +79,12 @@ class CrdServing:
         crds.default_crd(obj)
         errors = crds.validate_crd(obj, old)
         if errors:
-            raise Invalid.of("CustomResourceDefinition", "apiextensions.k8s.io",
-                             obj["metadata"].get("name", ""), errors)
+            raise Invalid.of(
+                "CustomResourceDefinition",
+                "apiextensions.k8s.io",
+                obj["metadata"].get("name", ""),
+                errors,
+            )
         obj["status"] = crds.crd_status(obj, now=self._registry.clock())
         finalizers = obj["metadata"].setdefault("finalizers", [])
         if op == "CREATE" and CLEANUP not in finalizers:
@@ -120,7 +122,8 @@ class CrdServing:
         obj = current.decode()
         finalizers = [f for f in obj["metadata"].get("finalizers") or [] if f != CLEANUP]
         obj["metadata"]["finalizers"] = finalizers
-        crd_resource = registry.catalog.get("apiextensions.k8s.io", "v1",
-                                            "customresourcedefinitions")
+        crd_resource = registry.catalog.get(
+            "apiextensions.k8s.io", "v1", "customresourcedefinitions"
+        )
         assert crd_resource is not None
         await registry.replace_stored(crd_resource, obj, current, _OPTS, expected=None)

@@ -31,6 +31,7 @@ from .resources import Resource
 __all__ = ["ResourceHandlers", "json_response"]
 
 _BOOKMARK_EVERY = 60.0
+_NOT_ALLOWED = "the server does not allow this method on the requested resource"
 
 
 def json_response(body: bytes | dict[str, Any], status: int = 200, **headers: str) -> Response:
@@ -70,11 +71,13 @@ class ResourceHandlers:
             raise NotFound("the server could not find the requested resource")
         if info.verb not in resource.verbs and info.verb != "watch":
             raise MethodNotAllowed(
-                f"the server does not allow this method on the requested resource"
+                "the server does not allow this method on the requested resource"
             )
         method = getattr(self, f"_{info.verb}", None)
         if method is None:
-            raise MethodNotAllowed("the server does not allow this method on the requested resource")
+            raise MethodNotAllowed(
+                "the server does not allow this method on the requested resource"
+            )
         response: Response = await method(request, info, resource)
         return response
 
@@ -186,18 +189,30 @@ class ResourceHandlers:
         self, request: Request, info: RequestInfo, resource: Resource
     ) -> Response:
         opts = await self._delete_options(request)
-        listed = self.registry.list(resource, info.namespace, ListOptions.from_query(
-            {k: v for k, v in request.query_params.items() if k in ("labelSelector",
-                                                                      "fieldSelector")}
-        ))
+        listed = self.registry.list(
+            resource,
+            info.namespace,
+            ListOptions.from_query(
+                {
+                    k: v
+                    for k, v in request.query_params.items()
+                    if k in ("labelSelector", "fieldSelector")
+                }
+            ),
+        )
         for entry in listed.entries:
             try:
                 await self.registry.delete(resource, entry.namespace, entry.name, opts)
             except NotFound:
                 continue
-        return json_response({
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-        })
+        return json_response(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+            }
+        )
 
     # -- watch ------------------------------------------------------------------------------
 

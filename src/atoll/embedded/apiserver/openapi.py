@@ -95,9 +95,10 @@ def openapi_json(catalog: Catalog) -> dict[str, Any]:
                     {"in": "query", "name": "dryRun", "type": "string", "uniqueItems": True}
                 ],
                 "x-kubernetes-group-version-kind": {
-                    "group": r.group, "kind": r.kind, "version": r.version
+                    "group": r.group,
+                    "kind": r.kind,
+                    "version": r.version,
                 },
             }
         }
-    return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.20.2"},
-            "paths": paths}
+    return {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.20.2"}, "paths": paths}

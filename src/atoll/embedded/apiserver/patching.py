@@ -64,8 +64,9 @@ async def patch(
             f"{', '.join(PATCH_TYPES)}"
         )
     if mime == APPLY_PATCH:
-        return await _apply(registry, resource, namespace, name, body=body, opts=opts,
-                            subresource=subresource)
+        return await _apply(
+            registry, resource, namespace, name, body=body, opts=opts, subresource=subresource
+        )
     entry = registry.storage.latest(resource.storage, namespace, name)
     if entry is None:
         raise NotFound.of(resource.plural, resource.group, name)
@@ -117,8 +118,9 @@ async def _apply(
     apply_opts = dataclasses.replace(opts, applying=True)
     if entry is None:
         result["metadata"].pop("resourceVersion", None)
-        return await registry.create(resource, namespace if resource.namespaced else None,
-                                     result, apply_opts)
+        return await registry.create(
+            resource, namespace if resource.namespaced else None, result, apply_opts
+        )
     return await registry.update(
         resource, namespace, name, result, apply_opts, subresource=subresource, base=entry
     )

@@ -48,6 +48,7 @@ def convert(obj: dict[str, Any], *, to_api_version: str) -> dict[str, Any]:
         return {**obj, "apiVersion": to_api_version}
     return convert_builtin(obj, to_api_version=to_api_version)
 
+
 logger = logging.getLogger(__name__)
 
 
@@ -158,7 +159,7 @@ class Registry:
             supported |= {"metadata.name", "metadata.namespace"}
             for field, _op, _value in fields.requirements:
                 if field not in supported:
-                    raise BadRequest(f'field label not supported: {field}')
+                    raise BadRequest(f"field label not supported: {field}")
         if labels is None and fields is None:
             return lambda entry: True
 
@@ -195,9 +196,12 @@ class Registry:
             step.admit("CREATE", resource, obj, None)
         self._validate(resource, obj, None)
         if not meta.get("name"):
-            raise Invalid.of(resource.kind, resource.group, "", [
-                FieldError.required("metadata.name", "name or generateName is required")
-            ])
+            raise Invalid.of(
+                resource.kind,
+                resource.group,
+                "",
+                [FieldError.required("metadata.name", "name or generateName is required")],
+            )
         if not opts.applying:
             self.schemas.record_update(
                 resource, None, obj, manager=opts.field_manager, now=self.clock()
@@ -240,8 +244,9 @@ class Registry:
                 f"the URL ({name})"
             )
         meta["name"] = name
-        self._check_namespace(resource, namespace if resource.namespaced else None, meta,
-                              creating=False)
+        self._check_namespace(
+            resource, namespace if resource.namespaced else None, meta, creating=False
+        )
         expected = _expected_rv(meta, resource, name)
         if expected is not None and expected != old_entry.rv:
             raise Conflict.modified(resource.plural, resource.group, name)
@@ -261,9 +266,7 @@ class Registry:
             return new
         carry_over(obj, old)
         if resource.storage == ("", "namespaces"):  # only /finalize changes these
-            obj.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get(
-                "finalizers", []
-            )
+            obj.setdefault("spec", {})["finalizers"] = (old.get("spec") or {}).get("finalizers", [])
         if resource.has("status"):
             if "status" in old:
                 obj["status"] = old["status"]
@@ -336,7 +339,9 @@ class Registry:
             raise Conflict(
                 f"Precondition failed: UID in precondition: {opts.uid}, "
                 f"UID in object meta: {meta.get('uid')}",
-                name=name, group=resource.group, kind=resource.plural,
+                name=name,
+                group=resource.group,
+                kind=resource.plural,
             )
         if opts.resource_version is not None and opts.resource_version != meta.get(
             "resourceVersion"
@@ -344,7 +349,9 @@ class Registry:
             raise Conflict(
                 f"Precondition failed: ResourceVersion in precondition: {opts.resource_version},"
                 f" ResourceVersion in object meta: {meta.get('resourceVersion')}",
-                name=name, group=resource.group, kind=resource.plural,
+                name=name,
+                group=resource.group,
+                kind=resource.plural,
             )
         if self._deletes_gracefully(resource, obj, opts):
             return await self._mark_deleting(resource, obj, entry, opts)
@@ -420,9 +427,9 @@ class Registry:
                     f"the API version in the data ({api_version}) does not match the expected "
                     f"API version ({resource.api_version})"
                     if kind == resource.kind
-                    else f"{resource.kind} in version \"{resource.version}\" cannot be handled "
-                    f"as a {kind}: no kind \"{kind}\" is registered for version "
-                    f"\"{api_version}\""
+                    else f'{resource.kind} in version "{resource.version}" cannot be handled '
+                    f'as a {kind}: no kind "{kind}" is registered for version '
+                    f'"{api_version}"'
                 )
         obj["apiVersion"] = resource.api_version
         return self.schemas.check(resource, obj, validation=opts.field_validation)
@@ -450,10 +457,12 @@ class Registry:
             "Terminating"
         ):
             raise Forbidden(
-                f"{resource.plural} \"{meta.get('name') or meta.get('generateName', '')}\" is "
+                f'{resource.plural} "{meta.get("name") or meta.get("generateName", "")}" is '
                 f"forbidden: unable to create new content in namespace {namespace} because "
                 "it is being terminated",
-                name=meta.get("name", ""), group=resource.group, kind=resource.plural,
+                name=meta.get("name", ""),
+                group=resource.group,
+                kind=resource.plural,
             )
 
     def _default(self, resource: Resource, obj: dict[str, Any]) -> None:
@@ -483,8 +492,7 @@ class Registry:
         else:
             errors += self.schemas.validate_custom(resource, obj)
         if errors:
-            raise Invalid.of(resource.kind, resource.group, obj["metadata"].get("name", ""),
-                             errors)
+            raise Invalid.of(resource.kind, resource.group, obj["metadata"].get("name", ""), errors)
 
 
 def _pinned_name(selector: FieldSelector | None) -> str | None:
@@ -501,9 +509,12 @@ def _expected_rv(meta: Mapping[str, Any], resource: Resource, name: str) -> int 
     try:
         return int(rv)
     except (TypeError, ValueError):
-        raise Invalid.of(resource.kind, resource.group, name, [
-            FieldError.invalid("metadata.resourceVersion", rv, "must be an integer")
-        ]) from None
+        raise Invalid.of(
+            resource.kind,
+            resource.group,
+            name,
+            [FieldError.invalid("metadata.resourceVersion", rv, "must be an integer")],
+        ) from None
 
 
 def _finalized(obj: Mapping[str, Any]) -> bool:
@@ -512,4 +523,3 @@ def _finalized(obj: Mapping[str, Any]) -> bool:
     if not meta.get("deletionTimestamp") or meta.get("finalizers"):
         return False
     return not (obj.get("kind") == "Namespace" and (obj.get("spec") or {}).get("finalizers"))
-

@@ -99,8 +99,9 @@ def _table(
     rows = []
     for obj in objects:
         row: dict[str, Any] = {
-            "cells": row_cells(resource.group, resource.kind, obj, now=now,
-                               printer_columns=columns),
+            "cells": row_cells(
+                resource.group, resource.kind, obj, now=now, printer_columns=columns
+            ),
         }
         if rep.include_object == "Object":
             row["object"] = obj
@@ -140,17 +141,21 @@ def render_list(
     if rep.form == "table":
         return orjson.dumps(_table(resource, [decode(e) for e in entries], rep, meta))
     if rep.form == "partial":
-        return orjson.dumps({
-            "kind": "PartialObjectMetadataList",
-            "apiVersion": f"meta.k8s.io/{rep.meta_version}",
+        return orjson.dumps(
+            {
+                "kind": "PartialObjectMetadataList",
+                "apiVersion": f"meta.k8s.io/{rep.meta_version}",
+                "metadata": meta,
+                "items": [_partial(decode(e), rep.meta_version) for e in entries],
+            }
+        )
+    head = orjson.dumps(
+        {
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version,
             "metadata": meta,
-            "items": [_partial(decode(e), rep.meta_version) for e in entries],
-        })
-    head = orjson.dumps({
-        "kind": resource.list_kind,
-        "apiVersion": resource.api_version,
-        "metadata": meta,
-    })
+        }
+    )
     return head[:-1] + b',"items":[' + b",".join(encode(e) for e in entries) + b"]}"
 
 

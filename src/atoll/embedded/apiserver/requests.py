@@ -55,8 +55,10 @@ def parse_request(group: str, version: str, rest: list[str], method: str) -> Req
     if not rest or any(not seg for seg in rest):
         raise NotFound("the server could not find the requested resource")
     namespace: str | None = None
-    if rest[0] == "namespaces" and len(rest) >= 3 and not (
-        len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES
+    if (
+        rest[0] == "namespaces"
+        and len(rest) >= 3
+        and not (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES)
     ):
         namespace, rest = rest[1], rest[2:]
     if len(rest) > 3:

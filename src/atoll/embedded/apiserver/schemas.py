@@ -56,9 +56,7 @@ class SchemaCheck:
             types = builtins.type_errors(resource.group, resource.version, resource.kind, obj)
             if types:
                 raise BadRequest(types[0])
-            unknown = builtins.unknown_fields(
-                resource.group, resource.version, resource.kind, obj
-            )
+            unknown = builtins.unknown_fields(resource.group, resource.version, resource.kind, obj)
             for path in unknown:
                 remove_path(obj, path)
         else:

@@ -65,12 +65,20 @@ async def _status(
     opts = handlers.write_options(request)
     if request.method == "PUT":
         obj = await handlers.read_object(request)
-        result = await registry.update(resource, namespace, info.name, obj, opts,
-                                       subresource="status")
+        result = await registry.update(
+            resource, namespace, info.name, obj, opts, subresource="status"
+        )
     elif request.method == "PATCH":
-        result = await patch(registry, resource, namespace, info.name,
-                             mime=media_type(request), body=await read_body(request), opts=opts,
-                             subresource="status")
+        result = await patch(
+            registry,
+            resource,
+            namespace,
+            info.name,
+            mime=media_type(request),
+            body=await read_body(request),
+            opts=opts,
+            subresource="status",
+        )
     else:
         raise MethodNotAllowed("the server does not allow this method on the requested resource")
     return handlers.object_response(resource, result, request)
@@ -169,8 +177,9 @@ async def _finalize(
     if not isinstance(obj, dict):
         raise BadRequest("the body must be a Namespace")
     live = entry.decode()
-    live.setdefault("spec", {})["finalizers"] = list((obj.get("spec") or {}).get("finalizers")
-                                                     or [])
+    live.setdefault("spec", {})["finalizers"] = list(
+        (obj.get("spec") or {}).get("finalizers") or []
+    )
     result = await registry.replace_stored(
         resource, live, entry, handlers.write_options(request), expected=entry.rv
     )
@@ -190,16 +199,23 @@ async def _binding(
     pod = entry.decode()
     current = (pod.get("spec") or {}).get("nodeName")
     if current:
-        raise Conflict(f'pod {info.name} is already assigned to node "{current}"',
-                       name=info.name, kind="pods")
+        raise Conflict(
+            f'pod {info.name} is already assigned to node "{current}"', name=info.name, kind="pods"
+        )
     if pod["metadata"].get("deletionTimestamp"):
-        raise Conflict(f"pod {info.name} is being deleted, cannot be assigned to a host",
-                       name=info.name, kind="pods")
+        raise Conflict(
+            f"pod {info.name} is being deleted, cannot be assigned to a host",
+            name=info.name,
+            kind="pods",
+        )
     pod["spec"]["nodeName"] = node
-    await registry.replace_stored(resource, pod, entry, handlers.write_options(request),
-                                  expected=entry.rv)
-    return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                  "code": 201}, 201)
+    await registry.replace_stored(
+        resource, pod, entry, handlers.write_options(request), expected=entry.rv
+    )
+    return _json(
+        {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
+        201,
+    )
 
 
 async def _eviction(
@@ -210,10 +226,13 @@ async def _eviction(
     opts = DeleteOptions.parse(options, {})
     for hook in handlers.registry.eviction_checks:
         hook(info.namespace or "", info.name)
-    await handlers.registry.delete(resource, info.namespace or "", info.name,
-                                   dataclasses.replace(opts))
-    return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                  "code": 201}, 201)
+    await handlers.registry.delete(
+        resource, info.namespace or "", info.name, dataclasses.replace(opts)
+    )
+    return _json(
+        {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
+        201,
+    )
 
 
 def _log(handlers: ResourceHandlers, info: RequestInfo, resource: Resource) -> Response:
@@ -232,4 +251,3 @@ def _log(handlers: ResourceHandlers, info: RequestInfo, resource: Resource) -> R
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-

@@ -162,9 +162,7 @@ def validate_object_meta(
     errors += labels_errors("metadata.labels", meta.get("labels"))
     errors += annotations_errors("metadata.annotations", meta.get("annotations"))
     errors += _owner_reference_errors("metadata.ownerReferences", meta.get("ownerReferences"))
-    errors += finalizer_errors(
-        "metadata.finalizers", meta.get("finalizers"), core=core_finalizers
-    )
+    errors += finalizer_errors("metadata.finalizers", meta.get("finalizers"), core=core_finalizers)
     return errors
 
 
