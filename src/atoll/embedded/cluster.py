@@ -31,10 +31,12 @@ from .apiserver import builtins
 from .apiserver.admission import ServiceIPs
 from .apiserver.app import ApiServerApp
 from .apiserver.crdserving import CrdServing
+from .apiserver.finalizing import Finalizer
 from .apiserver.options import WriteOptions
 from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
+from .bootstrap import bootstrap_objects
 from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
@@ -43,7 +45,6 @@ __all__ = ["EmbeddedCluster"]
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _BOOTSTRAP = WriteOptions(field_manager="kube-apiserver")
 
 
@@ -93,6 +94,7 @@ class EmbeddedCluster:
         self.tasks: set[asyncio.Task[None]] = set()
         self.crds = CrdServing(self.registry, self.tasks)
         ServiceIPs(self.registry, cidr=settings.service_cidr)
+        self.finalizer = Finalizer(self.registry, self.tasks)
         self.token = _read_or_create_token(self.data_dir / "token")
         if settings.tls_cert is not None and settings.tls_key is not None:
             self.tls = ServingCertificate(settings.tls_cert, settings.tls_key, None)
@@ -113,6 +115,7 @@ class EmbeddedCluster:
         """Serve until ``stop()``; the kubeconfig appears once requests are answered."""
         await self.storage.open()
         self.crds.load()
+        self.finalizer.start()
         sock = self._bind()
         port = sock.getsockname()[1]
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
@@ -166,41 +169,15 @@ class EmbeddedCluster:
             ssl_keyfile=str(self.tls.key),
         )
 
-    async def _create(
-        self, group: str, version: str, plural: str, namespace: str | None, obj: dict[str, Any]
-    ) -> None:
-        resource = self.catalog.get(group, version, plural)
-        assert resource is not None
-        with contextlib.suppress(AlreadyExists):
-            await self.registry.create(resource, namespace, obj, _BOOTSTRAP)
-
     async def _bootstrap(self, port: int) -> None:
-        for name in SYSTEM_NAMESPACES:
-            if self.storage.latest(("", "namespaces"), "", name) is None:
-                await self._create(
-                    "",
-                    "v1",
-                    "namespaces",
-                    None,
-                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-                )
-        if self.storage.latest(("", "services"), "default", "kubernetes") is None:
-            await self._create(
-                "",
-                "v1",
-                "services",
-                "default",
-                {
-                    "apiVersion": "v1",
-                    "kind": "Service",
-                    "metadata": {
-                        "name": "kubernetes",
-                        "namespace": "default",
-                        "labels": {"component": "apiserver", "provider": "kubernetes"},
-                    },
-                    "spec": {"ports": [{"name": "https", "port": 443, "targetPort": port}]},
-                },
-            )
+        """Create what every cluster has, where missing (a restart changes nothing)."""
+        for group, version, plural, namespace, obj in bootstrap_objects(port):
+            resource = self.catalog.get(group, version, plural)
+            assert resource is not None
+            name = obj["metadata"]["name"]
+            if self.storage.latest(resource.storage, namespace or "", name) is None:
+                with contextlib.suppress(AlreadyExists):
+                    await self.registry.create(resource, namespace, obj, _BOOTSTRAP)
 
     def _write_kubeconfig(self) -> None:
         name = "atoll-embedded"

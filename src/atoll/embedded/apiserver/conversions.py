@@ -443,6 +443,58 @@ def _rekey(value: Any, case: Callable[[str], str]) -> Any:
 _HPA_V1 = _Member(_hpa_v1_to_v2, _hpa_v2_to_v1)
 
 
+# --- Ingress: extensions/v1beta1 and networking.k8s.io/v1beta1 <-> networking.k8s.io/v1 ----
+
+
+def _backend_to_v1(backend: Any) -> Any:
+    if not isinstance(backend, dict) or "serviceName" not in backend:
+        return backend
+    port = backend.get("servicePort")
+    out = {k: v for k, v in backend.items() if k not in ("serviceName", "servicePort")}
+    out["service"] = {
+        "name": backend["serviceName"],
+        "port": {"name": port} if isinstance(port, str) else {"number": port},
+    }
+    return out
+
+
+def _backend_to_beta(backend: Any) -> Any:
+    if not isinstance(backend, dict) or "service" not in backend:
+        return backend
+    service = backend["service"] or {}
+    port = service.get("port") or {}
+    out = {k: v for k, v in backend.items() if k != "service"}
+    out["serviceName"] = service.get("name", "")
+    out["servicePort"] = port.get("name") if port.get("name") else port.get("number", 0)
+    return out
+
+
+def _ingress_paths(obj: dict[str, Any], convert_backend: Converter) -> None:
+    for rule in (obj.get("spec") or {}).get("rules") or []:
+        for path in ((rule or {}).get("http") or {}).get("paths") or []:
+            if isinstance(path, dict) and "backend" in path:
+                path["backend"] = convert_backend(path["backend"])
+
+
+def _ingress_beta_to_v1(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    if "backend" in spec:
+        spec["defaultBackend"] = _backend_to_v1(spec.pop("backend"))
+    _ingress_paths(obj, _backend_to_v1)
+    return obj
+
+
+def _ingress_v1_to_beta(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec") or {}
+    if "defaultBackend" in spec:
+        spec["backend"] = _backend_to_beta(spec.pop("defaultBackend"))
+    _ingress_paths(obj, _backend_to_beta)
+    return obj
+
+
+_INGRESS_BETA = _Member(_ingress_beta_to_v1, _ingress_v1_to_beta)
+
+
 # --- the registry ------------------------------------------------------------------------------
 
 _FAMILIES: dict[str, dict[str, _Member]] = {
@@ -466,4 +518,9 @@ _FAMILIES: dict[str, dict[str, _Member]] = {
     # only, so a v1beta1 PDB with an empty selector protects every pod in its namespace.
     "PodDisruptionBudget": {"policy/v1": _IDENTICAL, "policy/v1beta1": _IDENTICAL},
     "Eviction": {"policy/v1": _IDENTICAL, "policy/v1beta1": _IDENTICAL},
+    "Ingress": {
+        "networking.k8s.io/v1": _IDENTICAL,
+        "networking.k8s.io/v1beta1": _INGRESS_BETA,
+        "extensions/v1beta1": _INGRESS_BETA,
+    },
 }

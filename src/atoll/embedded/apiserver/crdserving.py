@@ -30,8 +30,14 @@ _OPTS = WriteOptions(field_manager="apiextensions-apiserver")
 
 
 def resources_of(crd: Mapping[str, Any]) -> tuple[list[Resource], str]:
-    """The served resources of a CRD (v1 form), and its preferred version."""
+    """The served resources of a CRD (v1 form), and its preferred version.
+
+    Each resource's ``custom`` is its CRD version entry; for a CRD that keeps unknown fields
+    (``spec.preserveUnknownFields``, only possible through v1beta1) the entry also carries
+    ``preserveUnknownFields: true``, which ``SchemaCheck`` reads to skip pruning.
+    """
     spec = crd.get("spec") or {}
+    preserve = spec.get("preserveUnknownFields") is True
     names = spec.get("names") or {}
     storage_version = next((v["name"] for v in spec.get("versions") or [] if v.get("storage")), "")
     served = [v for v in spec.get("versions") or [] if v.get("served")]
@@ -47,7 +53,7 @@ def resources_of(crd: Mapping[str, Any]) -> tuple[list[Resource], str]:
             categories=tuple(names.get("categories") or ()),
             subresources=tuple(sorted((v.get("subresources") or {}).keys())),
             storage_version=storage_version,
-            custom=v,
+            custom={**v, "preserveUnknownFields": True} if preserve else v,
         )
         for v in served
     ]
@@ -77,7 +83,7 @@ class CrdServing:
         if resource.storage != CRDS:
             return
         crds.default_crd(obj)
-        errors = crds.validate_crd(obj, old)
+        errors = crds.validate_crd(obj, old, request_version=resource.version)
         if errors:
             raise Invalid.of(
                 "CustomResourceDefinition",

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from atoll.errors import BadRequest, NotFound, UnsupportedMediaType
+from atoll.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
 from atoll.kube.applying import server_side_apply
 from atoll.kube.patches import apply_json_patch, apply_merge_patch
 from atoll.kube.strategic import apply_strategic_merge_patch
@@ -25,6 +25,22 @@ from .registry import Registry, WriteResult
 from .resources import Resource
 
 __all__ = ["PATCH_TYPES", "apply_patch_document", "patch"]
+
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def _upgrading_from_client_side_apply(
+    live: dict[str, Any] | None, manager: str, conflict: Conflict
+) -> bool:
+    """kube-apiserver 1.20 lets ``kubectl apply --server-side`` take over the fields that
+    client-side apply owned (its last-applied annotation records them) without a conflict."""
+    if live is None or manager != "kubectl" or not conflict.causes:
+        return False
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    return _LAST_APPLIED in annotations and all(
+        '"kubectl-client-side-apply"' in c.message for c in conflict.causes
+    )
+
 
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
@@ -106,15 +122,24 @@ async def _apply(
         meta.setdefault("namespace", namespace)
     entry = registry.storage.latest(resource.storage, namespace, name)
     live = registry.from_storage(resource, entry.decode()) if entry is not None else None
-    result = server_side_apply(
-        live,
-        applied,
-        manager=opts.field_manager,
-        meta=registry.schemas.apply_meta(resource),
-        api_version=resource.api_version,
-        now=registry.clock(),
-        force=opts.force,
-    )
+
+    def apply(force: bool) -> dict[str, Any]:
+        return server_side_apply(
+            live,
+            applied,
+            manager=opts.field_manager,
+            meta=registry.schemas.apply_meta(resource),
+            api_version=resource.api_version,
+            now=registry.clock(),
+            force=force,
+        )
+
+    try:
+        result = apply(opts.force)
+    except Conflict as conflict:
+        if not _upgrading_from_client_side_apply(live, opts.field_manager, conflict):
+            raise
+        result = apply(True)
     apply_opts = dataclasses.replace(opts, applying=True)
     if entry is None:
         result["metadata"].pop("resourceVersion", None)

@@ -291,12 +291,12 @@ class Registry:
         for step in self.admission:
             step.admit("UPDATE", resource, new, old)
         self._validate(resource, new, old)
+        if _unchanged(new, old, applying=opts.applying):
+            return WriteResult(old_entry, old, warnings=warnings)  # kube keeps the revision
         if not opts.applying:
             self.schemas.record_update(
                 resource, old, new, manager=opts.field_manager, now=self.clock()
             )
-        if new == old:  # a no-op write keeps the revision, as kube does
-            return WriteResult(old_entry, old, warnings=warnings)
         if opts.dry_run:
             return WriteResult(None, new, warnings=warnings)
         if _finalized(new):
@@ -423,14 +423,7 @@ class Registry:
             if kind == resource.kind and api_version in served:
                 obj.update(convert(obj, to_api_version=resource.api_version))
             else:
-                raise BadRequest(
-                    f"the API version in the data ({api_version}) does not match the expected "
-                    f"API version ({resource.api_version})"
-                    if kind == resource.kind
-                    else f'{resource.kind} in version "{resource.version}" cannot be handled '
-                    f'as a {kind}: no kind "{kind}" is registered for version '
-                    f'"{api_version}"'
-                )
+                raise BadRequest(_mismatch(resource, kind, api_version))
         obj["apiVersion"] = resource.api_version
         return self.schemas.check(resource, obj, validation=opts.field_validation)
 
@@ -502,9 +495,35 @@ def _pinned_name(selector: FieldSelector | None) -> str | None:
     return names[0] if len(names) == 1 and len(selector.requirements) == 1 else None
 
 
+def _mismatch(resource: Resource, kind: Any, api_version: Any) -> str:
+    if kind == resource.kind:
+        return (
+            f"the API version in the data ({api_version}) does not match the expected API "
+            f"version ({resource.api_version})"
+        )
+    version = str(api_version or resource.api_version).rpartition("/")[2]
+    internal = resource.group.split(".")[0] if resource.group else "core"
+    return (
+        f'{kind} in version "{version}" cannot be handled as a {resource.kind}: converting '
+        f"({version}.{kind}) to ({internal}.{resource.kind}): unknown conversion"
+    )
+
+
+def _unchanged(new: Mapping[str, Any], old: Mapping[str, Any], *, applying: bool) -> bool:
+    """A write that changes nothing but (for non-apply writes) managed fields."""
+    if applying:
+        return new == old
+    new_meta = {k: v for k, v in new.get("metadata", {}).items() if k != "managedFields"}
+    old_meta = {k: v for k, v in old.get("metadata", {}).items() if k != "managedFields"}
+    if new_meta != old_meta:
+        return False
+    keys = (set(new) | set(old)) - {"metadata"}
+    return all(new.get(k) == old.get(k) for k in keys)
+
+
 def _expected_rv(meta: Mapping[str, Any], resource: Resource, name: str) -> int | None:
     rv = meta.get("resourceVersion")
-    if not rv:
+    if not rv or rv == "0":  # "0" means "any version", as for kube's unconditional updates
         return None
     try:
         return int(rv)

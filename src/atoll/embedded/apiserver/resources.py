@@ -233,6 +233,22 @@ BUILTINS: tuple[Resource, ...] = (
     # networking
     _r("networking.k8s.io/v1", "ingresses", "Ingress", short=("ing",), subs=("status",)),
     _r("networking.k8s.io/v1", "ingressclasses", "IngressClass", ns=False),
+    _r(
+        "networking.k8s.io/v1beta1",
+        "ingresses",
+        "Ingress",
+        short=("ing",),
+        subs=("status",),
+        stored="networking.k8s.io/v1",
+    ),
+    _r(
+        "extensions/v1beta1",
+        "ingresses",
+        "Ingress",
+        short=("ing",),
+        subs=("status",),
+        stored="networking.k8s.io/v1",
+    ),
     _r("networking.k8s.io/v1", "networkpolicies", "NetworkPolicy", short=("netpol",)),
     # the rest
     _r("coordination.k8s.io/v1", "leases", "Lease"),
@@ -263,7 +279,11 @@ BUILTINS: tuple[Resource, ...] = (
 # Preferred version per group, as kube-apiserver 1.20 advertises them.
 PREFERRED = {
     "": "v1",
-    "batch": "v1",
+    # kubectl 1.20 knows CronJobs only as batch/v1beta1 (`create job --from=cronjob/x`
+    # type-checks it); clients that want batch/v1 name it explicitly.
+    "batch": "v1beta1",
+    "extensions": "v1beta1",
+    "networking.k8s.io": "v1",
     "autoscaling": "v1",
     "policy": "v1",
     "apiextensions.k8s.io": "v1",
@@ -273,6 +293,7 @@ PREFERRED = {
 GROUP_ORDER = (
     "",
     "apiregistration.k8s.io",
+    "extensions",
     "apps",
     "events.k8s.io",
     "authentication.k8s.io",

@@ -47,6 +47,14 @@ def _schema_of(resource: Resource) -> Mapping[str, Any]:
     return schema if isinstance(schema, Mapping) else {}
 
 
+def _preserves_unknown(resource: Resource) -> bool:
+    """A CRD with ``spec.preserveUnknownFields`` (v1beta1's default): no pruning, no defaults.
+
+    Its schema, if any, may be non-structural; kube still validates objects against it.
+    """
+    return (resource.custom or {}).get("preserveUnknownFields") is True
+
+
 class SchemaCheck:
     """Checks and normalises bodies against the kind's schema."""
 
@@ -59,6 +67,8 @@ class SchemaCheck:
             unknown = builtins.unknown_fields(resource.group, resource.version, resource.kind, obj)
             for path in unknown:
                 remove_path(obj, path)
+        elif _preserves_unknown(resource):
+            unknown = []
         else:
             unknown = crds.prune(obj, _schema_of(resource), is_root=True)
         unknown = [p for p in unknown if p not in ("status",)]
@@ -70,7 +80,8 @@ class SchemaCheck:
         return tuple(messages)
 
     def default_custom(self, resource: Resource, obj: dict[str, Any]) -> None:
-        crds.apply_defaults(obj, _schema_of(resource))
+        if not _preserves_unknown(resource):
+            crds.apply_defaults(obj, _schema_of(resource))
 
     def validate_custom(self, resource: Resource, obj: dict[str, Any]) -> list[FieldError]:
         body = {k: v for k, v in obj.items() if k != "metadata"}

@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from atoll.errors import FieldError
+
 from ._approval import approval_state, protected_group
 from ._values import as_list, mapping
+from .structural import structural_violations
 
 __all__ = ["status_for"]
+
+_NON_STRUCTURAL = "NonStructuralSchema"
 
 
 def status_for(
@@ -26,8 +31,14 @@ def status_for(
     group = spec.get("group")
     if isinstance(group, str) and protected_group(group):
         conditions.append(_approval_condition(crd))
+    non_structural = _non_structural_condition(spec)
+    if non_structural is not None:
+        conditions.append(non_structural)
+    merged = _merge_conditions(old.get("conditions"), conditions, now)
+    if non_structural is None:  # kube's controller removes the condition once resolved
+        merged = [c for c in merged if c.get("type") != _NON_STRUCTURAL]
     return {
-        "conditions": _merge_conditions(old.get("conditions"), conditions, now),
+        "conditions": merged,
         "acceptedNames": names,
         "storedVersions": _stored_versions(spec, old),
     }
@@ -111,6 +122,27 @@ def _established(old: Mapping[str, Any], accepted: Mapping[str, Any]) -> dict[st
             "Established", "True", "InitialNamesAccepted", "the initial names have been accepted"
         )
     return _condition("Established", "False", "NotAccepted", "not all names are accepted")
+
+
+def _non_structural_condition(spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """kube's NonStructuralSchema condition, for CRDs written through v1beta1 (or older)."""
+    problems: list[FieldError] = []
+    if spec.get("preserveUnknownFields") is True:
+        problems.append(FieldError.invalid("spec.preserveUnknownFields", True, "must be false"))
+    for i, version in enumerate(as_list(spec.get("versions"))):
+        schema = (mapping((mapping(version) or {}).get("schema")) or {}).get("openAPIV3Schema")
+        if schema is not None:
+            path = f"spec.versions[{i}].schema.openAPIV3Schema"
+            problems += structural_violations(schema, path)
+    if not problems:
+        return None
+    return _condition(_NON_STRUCTURAL, "True", "Violations", _aggregate(problems))
+
+
+def _aggregate(problems: list[FieldError]) -> str:
+    """Go's ``ToAggregate().Error()``: one message alone, several in brackets, no repeats."""
+    messages = list(dict.fromkeys(str(p) for p in problems))
+    return messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
 
 
 def _approval_condition(crd: Mapping[str, Any]) -> dict[str, Any]:

@@ -70,14 +70,24 @@ class _Context:
     allow_defaults: bool = True
     defaults_reason: str = ""
     inside_meta: bool = False
+    valid_types: bool = True
 
     def forbid_defaults(self, reason: str) -> _Context:
         return replace(self, allow_defaults=False, defaults_reason=reason)
 
 
-def schema_rule_errors(schema: Any, path: str) -> list[FieldError]:
-    """All node-level rule violations in ``schema`` (the root ``openAPIV3Schema``)."""
-    return _node(schema, path, _Context(), is_root=True)
+def schema_rule_errors(
+    schema: Any, path: str, *, allow_defaults: bool = True, valid_types: bool = True
+) -> list[FieldError]:
+    """All node-level rule violations in ``schema`` (the root ``openAPIV3Schema``).
+
+    Through apiextensions.k8s.io/v1beta1, kube forbids ``default`` (``allow_defaults``) and
+    lets unknown ``type`` names through (``valid_types``), unless the stored CRD already had
+    them; see ``definitions.validate_crd``.
+    """
+    return _node(
+        schema, path, _Context(allow_defaults=allow_defaults, valid_types=valid_types), is_root=True
+    )
 
 
 def _node(s: Any, path: str, ctx: _Context, *, is_root: bool) -> list[FieldError]:
@@ -149,7 +159,7 @@ def _expected_shape(name: str, value: Any) -> str:
 def _unsupported_keywords(s: Mapping[str, Any], path: str, ctx: _Context) -> list[FieldError]:
     errors = []
     kind = _str(s, "type")
-    if kind and kind not in _VALID_TYPES:
+    if kind and kind not in _VALID_TYPES and ctx.valid_types:
         errors.append(FieldError.not_supported(child(path, "type"), kind, _VALID_TYPES))
     if s.get("default") is not None and not ctx.allow_defaults:
         reason = f" {ctx.defaults_reason}" if ctx.defaults_reason else ""

@@ -135,7 +135,15 @@ def internal_parts(spec: Mapping[str, Any], field: str, top: str) -> list[Part]:
     ]
 
 
-def schema_errors(part: Part, *, status_enabled: bool) -> list[FieldError]:
+def schema_errors(
+    part: Part,
+    *,
+    status_enabled: bool,
+    structural: bool = True,
+    allow_defaults: bool = True,
+    valid_types: bool = True,
+) -> list[FieldError]:
+    """A version's schema errors; the keywords relax kube's v1 rules as v1beta1 requests do."""
     validation = mapping(part.value)
     if validation is None:
         return [FieldError.invalid(part.path, part.value, "must be a JSON object")]
@@ -144,10 +152,16 @@ def schema_errors(part: Part, *, status_enabled: bool) -> list[FieldError]:
         return []
     path = child(part.path, "openAPIV3Schema")
     errors = _status_root_errors(schema, path) if status_enabled else []
-    structural = structural_errors(schema, path)
-    if not structural and isinstance(schema, Mapping):
-        structural = default_errors(schema, path)
-    return errors + structural
+    problems = structural_errors(
+        schema,
+        path,
+        structural=structural,
+        allow_defaults=allow_defaults,
+        valid_types=valid_types,
+    )
+    if not problems and structural and isinstance(schema, Mapping):
+        problems = default_errors(schema, path)
+    return errors + problems
 
 
 def _status_root_errors(schema: Any, path: str) -> list[FieldError]:

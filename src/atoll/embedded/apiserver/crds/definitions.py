@@ -13,7 +13,8 @@ at ``spec.conversion.webhookClientConfig``/``conversionReviewVersions``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from atoll.errors import FieldError
@@ -29,6 +30,7 @@ from ._versionparts import (
     subresource_errors,
 )
 from ._webhooks import conversion_errors
+from .structural import structural_violations
 
 __all__ = ["crd_status", "default_crd", "validate_crd"]
 
@@ -57,25 +59,87 @@ def default_crd(crd: dict[str, Any]) -> None:
         service["port"] = 443
 
 
-def validate_crd(crd: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> list[FieldError]:
-    """Every reason kube-apiserver would refuse ``crd`` (replacing ``old`` on update)."""
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """kube's ``validationOptions``: what the request's API version (and the old CRD) allow."""
+
+    require_schema: bool
+    allow_defaults: bool
+    valid_types: bool
+    require_structural: bool
+    v1beta1: bool
+
+
+def validate_crd(
+    crd: Mapping[str, Any],
+    old: Mapping[str, Any] | None = None,
+    *,
+    request_version: str = "v1",
+) -> list[FieldError]:
+    """Every reason kube-apiserver would refuse ``crd`` (replacing ``old`` on update).
+
+    ``crd`` is in v1 form; ``request_version`` is the apiextensions version the client wrote
+    through. As in kube 1.20, ``v1beta1`` keeps that API's leniency: a version may lack a
+    schema and the schema need not be structural while unknown fields are preserved
+    (``preserveUnknownFields``, true by v1beta1's default), ``default`` is not allowed, and
+    neither the API-approval annotation nor ``preserveUnknownFields: false`` is required.
+    An update never tightens what the stored CRD already got away with.
+    """
     spec = mapping(crd.get("spec")) or {}
     old_spec = mapping(old.get("spec")) if old is not None else None
+    opts = _options(spec, old_spec, request_version)
     errors = _metadata_errors(crd, spec)
-    errors += _spec_errors(spec, old_spec)
+    errors += _spec_errors(spec, opts)
     if old is not None and old_spec is not None:
         errors += _update_errors(spec, old_spec, old)
         errors += _stored_versions_errors(spec, old)
-    errors += _approval_errors(crd, spec, old)
-    if spec.get("preserveUnknownFields") is True and not (
-        old_spec is not None and old_spec.get("preserveUnknownFields") is True
-    ):
-        detail = (
-            "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in "
-            "spec.versions[*].schema instead"
-        )
-        errors.append(FieldError.invalid("spec.preserveUnknownFields", True, detail))
+    if not opts.v1beta1:
+        errors += _approval_errors(crd, spec, old)
+        errors += _preserve_unknown_fields_errors(spec, old_spec)
     return errors
+
+
+def _options(
+    spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None, request_version: str
+) -> _Options:
+    v1beta1 = request_version == "v1beta1"
+    old_schemas = [_schema(v) for v in _versions(old_spec)] if old_spec is not None else []
+    old_lacks_schema = any(schema is None for schema in old_schemas)
+    old_has_defaults = any(_has_default(schema) for schema in old_schemas)
+    old_invalid_types = any(_has_invalid_type(schema) for schema in old_schemas)
+    old_non_structural = any(
+        schema is not None and structural_violations(schema, "") for schema in old_schemas
+    )
+    allow_defaults = old_has_defaults or not v1beta1
+    schemas = [_schema(v) for v in _versions(spec)]
+    require_structural = (
+        (not v1beta1 and not old_non_structural)
+        # enabling pruning requires structural schemas, and so do defaults and extensions
+        or spec.get("preserveUnknownFields") is not True
+        or (allow_defaults and any(_has_default(schema) for schema in schemas))
+        or any(_has_extensions(schema) for schema in schemas)
+    )
+    return _Options(
+        require_schema=not v1beta1 and not old_lacks_schema,
+        allow_defaults=allow_defaults,
+        valid_types=not v1beta1 and not old_invalid_types,
+        require_structural=require_structural,
+        v1beta1=v1beta1,
+    )
+
+
+def _preserve_unknown_fields_errors(
+    spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None
+) -> list[FieldError]:
+    if spec.get("preserveUnknownFields") is not True:
+        return []
+    if old_spec is not None and old_spec.get("preserveUnknownFields") is True:
+        return []
+    detail = (
+        "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in "
+        "spec.versions[*].schema instead"
+    )
+    return [FieldError.invalid("spec.preserveUnknownFields", True, detail)]
 
 
 def _metadata_errors(crd: Mapping[str, Any], spec: Mapping[str, Any]) -> list[FieldError]:
@@ -91,7 +155,7 @@ def _metadata_errors(crd: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Fi
     return [FieldError.invalid("metadata.name", name, problem) for problem in problems]
 
 
-def _spec_errors(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None) -> list[FieldError]:
+def _spec_errors(spec: Mapping[str, Any], opts: _Options) -> list[FieldError]:
     errors = _group_errors(spec.get("group"))
     scope = spec.get("scope")
     if not scope:
@@ -101,11 +165,12 @@ def _spec_errors(spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None) ->
     versions = spec.get("versions")
     if versions is not None and not isinstance(versions, list):
         return [*errors, FieldError.invalid("spec.versions", versions, "must be a list")]
-    errors += _schema_presence_errors(spec, old_spec)
-    errors += _defaults_need_pruning(spec)
+    errors += _schema_presence_errors(spec, opts)
+    if opts.allow_defaults:
+        errors += _defaults_need_pruning(spec)
     errors += _versions_errors(spec)
     errors += _names_errors(spec.get("names"))
-    errors += _parts_errors(spec)
+    errors += _parts_errors(spec, opts)
     errors += conversion_errors(spec)
     return errors
 
@@ -127,16 +192,24 @@ def _versions(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [v if isinstance(v, Mapping) else {} for v in as_list(spec.get("versions"))]
 
 
-def _schema_presence_errors(
-    spec: Mapping[str, Any], old_spec: Mapping[str, Any] | None
-) -> list[FieldError]:
-    """v1 requires a schema per version, unless an old CRD already lacked one (no ratchet)."""
-    if old_spec is not None and any(_schema(v) is None for v in _versions(old_spec)):
+def _schema_presence_errors(spec: Mapping[str, Any], opts: _Options) -> list[FieldError]:
+    """v1 requires a schema per version; without one, pruning would drop every field."""
+    if opts.require_schema:
+        return [
+            FieldError.required(
+                f"spec.versions[{i}].schema.openAPIV3Schema", "schemas are required"
+            )
+            for i, version in enumerate(_versions(spec))
+            if _schema(version) is None
+        ]
+    if spec.get("preserveUnknownFields") is True:
         return []
     return [
-        FieldError.required(f"spec.versions[{i}].schema.openAPIV3Schema", "schemas are required")
+        FieldError.required(
+            f"spec.versions[{i}].schema.openAPIV3Schema", "because otherwise all fields are pruned"
+        )
         for i, version in enumerate(_versions(spec))
-        if _schema(version) is None
+        if version.get("served") is True and _schema(version) is None
     ]
 
 
@@ -155,15 +228,49 @@ def _defaults_need_pruning(spec: Mapping[str, Any]) -> list[FieldError]:
 
 def _has_default(schema: Any) -> bool:
     """Whether any schema node (not merely a property called "default") sets a default."""
+    return _schema_has(schema, lambda node: node.get("default") is not None)
+
+
+def _has_extensions(schema: Any) -> bool:
+    """kube's ``schemaHasKubernetesExtensions``: these need a structural schema."""
+    return _schema_has(
+        schema,
+        lambda node: (
+            node.get("x-kubernetes-embedded-resource") is True
+            or node.get("x-kubernetes-preserve-unknown-fields") is not None
+            or node.get("x-kubernetes-int-or-string") is True
+            or bool(node.get("x-kubernetes-list-map-keys"))
+            or node.get("x-kubernetes-list-type") is not None
+            or bool(node.get("x-kubernetes-validations"))
+        ),
+    )
+
+
+def _has_invalid_type(schema: Any) -> bool:
+    return _schema_has(
+        schema,
+        lambda node: (
+            isinstance(node.get("type"), str)
+            and node["type"] != ""
+            and node["type"] not in ("array", "boolean", "integer", "number", "object", "string")
+        ),
+    )
+
+
+def _schema_has(schema: Any, predicate: Callable[[Mapping[str, Any]], bool]) -> bool:
+    """Whether ``predicate`` holds for any node of ``schema`` (kube's ``SchemaHas``)."""
     if not isinstance(schema, Mapping):
         return False
-    if schema.get("default") is not None:
+    if predicate(schema):
         return True
-    children = [schema.get(k) for k in ("items", "additionalProperties", "not")]
-    children += (mapping(schema.get("properties")) or {}).values()
+    children = [schema.get(k) for k in ("additionalProperties", "not", "additionalItems")]
+    items = schema.get("items")
+    children += items if isinstance(items, list) else [items]
+    for keyword in ("properties", "patternProperties", "definitions", "dependencies"):
+        children += (mapping(schema.get(keyword)) or {}).values()
     for keyword in ("allOf", "anyOf", "oneOf"):
         children += as_list(schema.get(keyword))
-    return any(_has_default(sub) for sub in children)
+    return any(_schema_has(sub, predicate) for sub in children)
 
 
 def _versions_errors(spec: Mapping[str, Any]) -> list[FieldError]:
@@ -266,7 +373,7 @@ def names_errors(names: Mapping[str, Any], path: str) -> list[FieldError]:
     return errors
 
 
-def _parts_errors(spec: Mapping[str, Any]) -> list[FieldError]:
+def _parts_errors(spec: Mapping[str, Any], opts: _Options) -> list[FieldError]:
     versions = _versions(spec)
     status_by_path = {
         f"spec.versions[{i}].schema": bool(
@@ -278,7 +385,13 @@ def _parts_errors(spec: Mapping[str, Any]) -> list[FieldError]:
     errors = []
     for part in internal_parts(spec, "schema", "validation"):
         status = status_by_path.get(part.path, any_status)
-        errors += schema_errors(part, status_enabled=status)
+        errors += schema_errors(
+            part,
+            status_enabled=status,
+            structural=opts.require_structural,
+            allow_defaults=opts.allow_defaults,
+            valid_types=opts.valid_types,
+        )
     for part in internal_parts(spec, "subresources", "subresources"):
         errors += subresource_errors(part)
     for part in internal_parts(spec, "additionalPrinterColumns", "additionalPrinterColumns"):

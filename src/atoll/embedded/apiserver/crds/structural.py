@@ -32,7 +32,7 @@ from atoll.errors import FieldError
 from ._schemarules import schema_rule_errors
 from ._values import child, index, key, mapping
 
-__all__ = ["go_regex_error", "structural_errors"]
+__all__ = ["go_regex_error", "structural_errors", "structural_violations"]
 
 _ROOT, _ITEM, _FIELD = "root", "item", "field"
 _EMPTY_TYPE = {
@@ -106,8 +106,20 @@ _STRUCTURAL_KEYWORDS = frozenset(
 _UNSUPPORTED_REGEX = re.compile(r"\(\?<?[=!]|\(\?P?<\w+>|\(\?P=|\\[1-9]")
 
 
-def structural_errors(schema: Mapping[str, Any], path: str) -> list[FieldError]:
-    """Why ``schema`` (a version's ``openAPIV3Schema``) is not structural, at ``path``."""
+def structural_errors(
+    schema: Mapping[str, Any],
+    path: str,
+    *,
+    structural: bool = True,
+    allow_defaults: bool = True,
+    valid_types: bool = True,
+) -> list[FieldError]:
+    """Why ``schema`` (a version's ``openAPIV3Schema``) is not acceptable, at ``path``.
+
+    With ``structural=False`` (CRDs written through v1beta1 that keep unknown fields), only
+    kube's OpenAPI-level rules apply and a non-structural schema is accepted; the CRD then
+    reports it in its ``NonStructuralSchema`` condition (``structural_violations``).
+    """
     if not isinstance(schema, Mapping):
         return [FieldError.invalid(path, schema, "must be a JSON object")]
     errors = []
@@ -115,10 +127,21 @@ def structural_errors(schema: Mapping[str, Any], path: str) -> list[FieldError]:
         errors.append(
             FieldError.forbidden(child(path, "nullable"), "nullable cannot be true at the root")
         )
-    structural = _invariants(schema, _ROOT, path) + _completeness(schema, schema, path, path)
+    if structural:
+        errors += structural_violations(schema, path)
+    return errors + schema_rule_errors(
+        schema, path, allow_defaults=allow_defaults, valid_types=valid_types
+    )
+
+
+def structural_violations(schema: Any, path: str) -> list[FieldError]:
+    """kube's ``ValidateStructural``: the structural rules alone, sorted as kube sorts them."""
+    if not isinstance(schema, Mapping):
+        return [FieldError.invalid(path, schema, "must be a JSON object")]
+    found = _invariants(schema, _ROOT, path) + _completeness(schema, schema, path, path)
     # kube sorts these by message so that map iteration order never changes the answer.
-    structural.sort(key=str)
-    return errors + structural + schema_rule_errors(schema, path)
+    found.sort(key=str)
+    return found
 
 
 def go_regex_error(pattern: str) -> str | None:

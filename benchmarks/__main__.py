@@ -1,0 +1,104 @@
+"""Run every benchmark against one fresh embedded cluster and print the closing table.
+
+``python -m benchmarks`` (``make bench``) runs them all, in an order that matters: the idle
+RSS is read before anything is written, and the memory benchmark measures the pods the
+list benchmark stored. ``--quick`` shrinks every benchmark for a smoke run; ``--only``
+picks some. The exit code is non-zero only when something crashed, never for a slow figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import uvloop
+
+from . import creates, lists, memory, watch_fanout
+from .client import open_session
+from .context import Context, Sizes
+from .results import Row, markdown_table
+from .server import ServerProcess, start_server
+
+Benchmark = Callable[[Context], Awaitable[list[Row]]]
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "creates": creates.run,
+    "watch_fanout": watch_fanout.run,
+    "lists": lists.run,
+    "memory": memory.run,
+}
+_SETTLE_SECONDS = 1.0
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--only", action="append", choices=list(BENCHMARKS), help="run only these (repeatable)"
+    )
+    return parser.parse_args(argv)
+
+
+async def _run_all(
+    server: ServerProcess, sizes: Sizes, scratch: Path, names: list[str]
+) -> list[Row]:
+    await asyncio.sleep(_SETTLE_SECONDS)
+    idle_rss = server.rss_bytes()
+    rows: list[Row] = []
+    async with open_session(server) as session:
+        ctx = Context(
+            server=server, session=session, sizes=sizes, scratch=scratch, idle_rss_bytes=idle_rss
+        )
+        for name in names:
+            start = time.perf_counter()
+            rows += await BENCHMARKS[name](ctx)
+            print(f"  ({name} took {time.perf_counter() - start:.1f} s)\n", flush=True)
+    return rows
+
+
+def _print_header(sizes: Sizes, quick: bool) -> None:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"Atoll benchmarks{' (quick)' if quick else ''}: Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, load average {load}"
+    )
+    print(f"sizes: {sizes}\n", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    sizes = Sizes.quick() if args.quick else Sizes()
+    names = args.only or list(BENCHMARKS)
+    _print_header(sizes, args.quick)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="atoll-bench-") as tmp:
+        scratch = Path(tmp) / "scratch"
+        scratch.mkdir()
+        server = start_server(Path(tmp) / "cluster")
+        try:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                rows = runner.run(_run_all(server, sizes, scratch, names))
+        except BaseException:
+            log = Path(tmp) / "cluster.log"
+            sys.stderr.write(f"server log (tail):\n{log.read_text()[-3000:]}\n")
+            raise
+        finally:
+            code = server.stop()
+    print(markdown_table(rows))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"\nserver exited with {code}; total {time.perf_counter() - started:.0f} s; "
+        f"load average {load}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

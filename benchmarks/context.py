@@ -1,0 +1,41 @@
+"""What every benchmark is given: the running server, a client session, sizes and a scratch dir.
+
+One server serves the whole run, in the order of ``__main__``: the memory benchmark reads
+the objects the list benchmark stored, and the idle RSS is taken before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from .server import ServerProcess
+
+__all__ = ["Context", "Sizes"]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each benchmark does; ``quick()`` is for a smoke run."""
+
+    creates: int = 5_000
+    pods: int = 10_000
+    list_runs: int = 10
+    watchers: int = 100
+    watch_writes: int = 200
+    write_interval: float = 0.020
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(creates=1_000, pods=2_000, list_runs=5, watchers=100, watch_writes=50)
+
+
+@dataclass
+class Context:
+    server: ServerProcess
+    session: aiohttp.ClientSession
+    sizes: Sizes
+    scratch: Path
+    idle_rss_bytes: int
