@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from atoll.settings import ClusterSettings
+from atoll.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -33,23 +33,34 @@ def _setup_logging(level: str) -> None:
 
 @cluster_app.command("serve")
 def cluster_serve(
-    data_dir: Annotated[Path, typer.Option(help="Where the cluster keeps its state.")] = Path(
-        "data/cluster"
-    ),
-    host: Annotated[str, typer.Option(help="Listen address.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Listen port; 0 picks a free one.")] = 0,
-    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate (HTTPS).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the cluster keeps its state [data/cluster].")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port; 0 picks a free one.")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate to serve.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve the embedded Kubernetes API; write DATA_DIR/kubeconfig once it is ready."""
+    """Serve the embedded Kubernetes API; write DATA_DIR/kubeconfig once it is ready.
+
+    Defaults come from ATOLL_CLUSTER__* environment variables (see atoll.settings);
+    options given here win.
+    """
     from atoll.embedded.cluster import EmbeddedCluster
 
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
     _setup_logging(log_level)
-    settings = ClusterSettings.model_validate(
-        {"data_dir": data_dir, "host": host, "port": port, "tls_cert": tls_cert, "tls_key": tls_key}
+    given = {
+        "data_dir": data_dir,
+        "host": host,
+        "port": port,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+    }
+    settings = Settings().cluster.model_copy(
+        update={k: v for k, v in given.items() if v is not None}
     )
 
     async def serve() -> None:

@@ -10,15 +10,24 @@ when it does not exist yet and records field ownership per manager.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import orjson
 
-from atoll.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType
+from atoll.errors import (
+    BadRequest,
+    Cause,
+    Conflict,
+    Invalid,
+    NotFound,
+    UnsupportedMediaType,
+)
 from atoll.kube.applying import server_side_apply
 from atoll.kube.patches import apply_json_patch, apply_merge_patch
 from atoll.kube.strategic import apply_strategic_merge_patch
 
+from . import builtins
 from .bodies import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, decode_document
 from .options import WriteOptions
 from .registry import Registry, WriteResult
@@ -63,6 +72,30 @@ def apply_patch_document(
     return apply_strategic_merge_patch(live, document, meta)
 
 
+_UNMARSHAL = re.compile(r"cannot unmarshal (\w+) into Go struct field \S+ of type (\S+)")
+
+
+def _check_restorable(resource: Resource, patched: dict[str, Any], body: bytes) -> None:
+    """kube converts a strategic-merge result into the typed object and answers a type
+    mismatch with 422 ``cannot restore <go type> from <json type>``, not the decoder's 400."""
+    problems = builtins.type_errors(resource.group, resource.version, resource.kind, patched)
+    if not problems:
+        return
+    match = _UNMARSHAL.search(problems[0])
+    if match is None:
+        raise BadRequest(problems[0])
+    json_type, go_type = match.groups()
+    go = "map" if go_type.startswith("map") else "slice" if go_type.startswith("[]") else go_type
+    json_name = {"number": "float64", "bool": "bool", "object": "map", "array": "slice"}.get(
+        json_type, json_type
+    )
+    raise Invalid(
+        f' "" is invalid: patch: Invalid value: "{body.decode(errors="replace")}": '
+        f"cannot restore {go} from {json_name}",
+        causes=[Cause("FieldValueInvalid", f"cannot restore {go} from {json_name}", "patch")],
+    )
+
+
 async def patch(
     registry: Registry,
     resource: Resource,
@@ -90,6 +123,8 @@ async def patch(
     patched = apply_patch_document(registry, resource, live, mime, body)
     if not isinstance(patched, dict):
         raise BadRequest("the patched object is not a JSON object")
+    if mime == STRATEGIC_PATCH:
+        _check_restorable(resource, patched, body)
     return await registry.update(
         resource, namespace, name, patched, opts, subresource=subresource, base=entry
     )
