@@ -4,7 +4,8 @@ A private cluster takes a burst of concurrent creates and is killed with SIGKILL
 half have been acknowledged, with more still in flight. After a restart on the same data
 directory every acknowledged object is there exactly as the 201 response showed it, and the
 global resourceVersion carries on above everything handed out before. Secrets are sealed
-at rest, so their values never appear in the database files.
+at rest, so their values never appear in the database files. A graceful stop (SIGTERM) is
+prompt even while clients hold connections open.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import base64
 import signal
 import ssl
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -183,3 +186,34 @@ def test_secret_values_are_not_stored_in_plaintext(
     read = _get(restarted, "/api/v1/namespaces/default/secrets/creds")
     token = base64.b64encode((value + "-token").encode()).decode()
     assert read["data"] == {"password": encoded, "token": token}
+
+
+def test_sigterm_stops_promptly_with_clients_connected(
+    private_cluster: list[ClusterProcess],
+) -> None:
+    """kubectl, controllers and client pools keep idle keep-alive connections and open
+    watches; a SIGTERM must not wait for them to hang up."""
+    proc = private_cluster[0]
+    headers = {"Authorization": f"Bearer {proc.token}"}
+    with requests.Session() as idle, requests.Session() as watching:
+        assert idle.get(
+            proc.url + "/api/v1/namespaces", headers=headers, verify=str(proc.ca), timeout=30
+        ).ok
+        stream = watching.get(
+            proc.url + "/api/v1/configmaps",
+            params={"watch": "1"},
+            headers=headers,
+            verify=str(proc.ca),
+            stream=True,
+            timeout=30,
+        )
+        assert stream.status_code == 200
+        began = time.monotonic()
+        proc.process.send_signal(signal.SIGTERM)
+        try:
+            code = proc.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pytest.fail("SIGTERM took more than 5 s with clients connected")
+        stream.close()
+    assert code == 0, code
+    assert time.monotonic() - began < 5

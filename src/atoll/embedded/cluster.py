@@ -75,6 +75,16 @@ class _Server(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         yield
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # An idle TLS connection's graceful close waits for the peer's close_notify, which
+        # keep-alive clients never send: drop idle connections at once instead.
+        for connection in list(self.server_state.connections):
+            cycle = getattr(connection, "cycle", None)
+            transport = getattr(connection, "transport", None)
+            if transport is not None and (cycle is None or cycle.response_complete):
+                transport.abort()
+        await super().shutdown(sockets)
+
 
 class EmbeddedCluster:
     def __init__(self, settings: ClusterSettings) -> None:

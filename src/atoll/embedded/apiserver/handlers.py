@@ -39,6 +39,11 @@ def json_response(body: bytes | dict[str, Any], status: int = 200, **headers: st
     return Response(raw, status_code=status, media_type="application/json", headers=headers)
 
 
+def _quoted(text: str) -> str:
+    """An HTTP quoted-string, as kube's Warning headers use."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _success_status(resource: Resource, obj: Mapping[str, Any]) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
     details: dict[str, Any] = {"name": meta.get("name", "")}
@@ -99,18 +104,21 @@ class ResourceHandlers:
         body = render_object(resource, raw, self.representation(request))
         headers = {}
         if result.warnings:
-            headers["Warning"] = ", ".join(f'299 - "{w}"' for w in result.warnings)
+            headers["Warning"] = ", ".join(f"299 - {_quoted(w)}" for w in result.warnings)
         return json_response(body, status, **headers)
 
     @staticmethod
     def write_options(request: Request) -> WriteOptions:
         return WriteOptions.from_query(
-            request.query_params, user_agent=request.headers.get("user-agent", "")
+            request.query_params,
+            user_agent=request.headers.get("user-agent", ""),
+            method=request.method,
         )
 
     async def read_object(self, request: Request) -> Any:
         body = await read_body(request)
-        return decode_document(body, media_type(request))
+        strict = request.query_params.get("fieldValidation") == "Strict"
+        return decode_document(body, media_type(request), strict=strict)
 
     # -- verbs ------------------------------------------------------------------------------
 
@@ -188,31 +196,28 @@ class ResourceHandlers:
     async def _deletecollection(
         self, request: Request, info: RequestInfo, resource: Resource
     ) -> Response:
+        """Delete what matches the selectors; answer with the list of deleted objects."""
         opts = await self._delete_options(request)
-        listed = self.registry.list(
-            resource,
-            info.namespace,
-            ListOptions.from_query(
-                {
-                    k: v
-                    for k, v in request.query_params.items()
-                    if k in ("labelSelector", "fieldSelector")
-                }
-            ),
-        )
+        selectors = {
+            k: v for k, v in request.query_params.items() if k in ("labelSelector", "fieldSelector")
+        }
+        listed = self.registry.list(resource, info.namespace, ListOptions.from_query(selectors))
+        deleted = []
         for entry in listed.entries:
             try:
-                await self.registry.delete(resource, entry.namespace, entry.name, opts)
+                result = await self.registry.delete(resource, entry.namespace, entry.name, opts)
             except NotFound:
                 continue
-        return json_response(
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Success",
-            }
+            deleted.append(result.entry or entry)
+        body = render_list(
+            resource,
+            deleted,
+            self.representation(request),
+            rv=self.registry.storage.revision,
+            encode=lambda e: self.registry.encode(resource, e),
+            decode=lambda e: self.registry.from_storage(resource, e.decode()),
         )
+        return json_response(body)
 
     # -- watch ------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from atoll.errors import BadRequest, Expired
+from atoll.errors import BadRequest, Expired, FieldError, Invalid
 from atoll.kube.selectors import FieldSelector, LabelSelector
 
 __all__ = [
@@ -47,6 +47,9 @@ def parse_int(params: Mapping[str, str], name: str, default: int | None = None) 
         raise BadRequest(f"invalid value for {name}: {value!r}: must be an integer") from None
 
 
+_OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"}
+
+
 @dataclass(frozen=True, slots=True)
 class WriteOptions:
     dry_run: bool = False
@@ -54,26 +57,38 @@ class WriteOptions:
     field_validation: str = "Ignore"  # Ignore, Warn or Strict
     force: bool = False
     applying: bool = False  # a server-side apply: managed fields are already computed
+    explicit_manager: bool = False  # fieldManager came from the request, not the User-Agent
+    force_given: bool = False
 
     @classmethod
-    def from_query(cls, params: Mapping[str, str], *, user_agent: str = "") -> WriteOptions:
+    def from_query(
+        cls, params: Mapping[str, str], *, user_agent: str = "", method: str = "POST"
+    ) -> WriteOptions:
+        """Parse write options; invalid ones are 422 on Create/Update/PatchOptions, as kube's
+        ValidateCreateOptions and friends answer."""
+        errors: list[FieldError] = []
         dry_run = params.get("dryRun", "")
         if dry_run not in ("", "All"):
-            raise BadRequest(f'dryRun: Unsupported value: "{dry_run}": supported values: "All"')
+            errors.append(FieldError.not_supported("dryRun", dry_run, ["All"]))
         validation = params.get("fieldValidation", "") or "Ignore"
         if validation not in ("Ignore", "Warn", "Strict"):
-            raise BadRequest(
-                f'fieldValidation: Unsupported value: "{validation}": supported values: '
-                '"Ignore", "Strict", "Warn"'
+            errors.append(
+                FieldError.not_supported(
+                    "fieldValidation", validation, ["Ignore", "Strict", "Warn"]
+                )
             )
         manager = params.get("fieldManager", "")
         if len(manager) > 128:
-            raise BadRequest("fieldManager: Too long: must have at most 128 bytes")
+            errors.append(FieldError.too_long("fieldManager", manager, 128))
+        if errors:
+            raise Invalid.of(_OPTIONS_KIND.get(method, "CreateOptions"), "meta.k8s.io", "", errors)
         return cls(
             dry_run=bool(dry_run),
             field_manager=manager or _manager_from_agent(user_agent),
             field_validation=validation,
             force=parse_bool(params, "force"),
+            explicit_manager=bool(manager),
+            force_given="force" in params,
         )
 
 

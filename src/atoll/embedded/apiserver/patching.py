@@ -19,6 +19,7 @@ from atoll.errors import (
     BadRequest,
     Cause,
     Conflict,
+    FieldError,
     Invalid,
     NotFound,
     UnsupportedMediaType,
@@ -112,6 +113,13 @@ async def patch(
             f"the body of the request was in an unknown format - accepted media types include: "
             f"{', '.join(PATCH_TYPES)}"
         )
+    if opts.force_given and mime != APPLY_PATCH:
+        raise Invalid.of(
+            "PatchOptions",
+            "meta.k8s.io",
+            "",
+            [FieldError.forbidden("force", "may not be specified for non-apply patch")],
+        )
     if mime == APPLY_PATCH:
         return await _apply(
             registry, resource, namespace, name, body=body, opts=opts, subresource=subresource
@@ -143,8 +151,13 @@ async def _apply(
     applied = decode_document(body, APPLY_PATCH)
     if not isinstance(applied, dict):
         raise BadRequest("the body of an apply request must be an object")
-    if not opts.field_manager or opts.field_manager == "unknown":
-        raise BadRequest("PATCH requests with apply content type must specify a fieldManager")
+    if not opts.explicit_manager:
+        raise Invalid.of(
+            "PatchOptions",
+            "meta.k8s.io",
+            "",
+            [FieldError.required("fieldManager", "is required for apply patch")],
+        )
     applied = orjson.loads(orjson.dumps(applied))  # YAML timestamps etc. become JSON values
     meta = applied.setdefault("metadata", {})
     if meta.get("name", name) != name:

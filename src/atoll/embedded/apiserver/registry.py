@@ -130,23 +130,27 @@ class Registry:
 
     def list(self, resource: Resource, namespace: str | None, opts: ListOptions) -> ListResult:
         rv = self.storage.revision
-        after: tuple[str, str] | None = None
-        if opts.continue_token:
-            rv, after = decode_continue(opts.continue_token, oldest_rv=0)
         match = self.predicate(resource, opts)
         name = _pinned_name(opts.field_selector)
-        if name is not None and namespace is not None:
+        if opts.continue_token:
+            rv, after = decode_continue(opts.continue_token, oldest_rv=self.storage.oldest_revision)
+            candidates = self.storage.snapshot(resource.storage, namespace, rv=rv, after=after)
+        elif name is not None and namespace is not None:
             entry = self.storage.get(resource.storage, namespace, name)
-            candidates: list[Entry] = [entry] if entry is not None else []
+            candidates = [entry] if entry is not None else []
         else:
-            candidates = list(self.storage.iter(resource.storage, namespace, after=after))
+            candidates = list(self.storage.iter(resource.storage, namespace))
         items: list[Entry] = []
         for i, entry in enumerate(candidates):
             if not match(entry):
                 continue
             if opts.limit and len(items) == opts.limit:
                 last = items[-1]
-                remaining = sum(1 for e in candidates[i:] if match(e))
+                remaining = (  # kube counts only unfiltered lists
+                    len(candidates) - i
+                    if opts.label_selector is None and opts.field_selector is None
+                    else None
+                )
                 token = encode_continue(rv=rv, namespace=last.namespace, name=last.name)
                 return ListResult(items, rv, token, remaining)
             items.append(entry)

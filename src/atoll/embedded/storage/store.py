@@ -54,6 +54,12 @@ class Entry:
         obj: dict[str, Any] = orjson.loads(self.raw)
         return obj
 
+    def restamped(self, rv: int) -> Entry:
+        """This state with another resourceVersion (for synthetic watch events)."""
+        obj = self.decode()
+        obj["metadata"]["resourceVersion"] = str(rv)
+        return Entry(rv, orjson.dumps(obj), self.namespace, self.name, self.labels, self.fields)
+
 
 @dataclass(slots=True)
 class _InFlight:
@@ -163,6 +169,34 @@ class Storage:
             for name in sorted(names):
                 if after is None or (ns, name) > after:
                     yield names[name]
+
+    @property
+    def oldest_revision(self) -> int:
+        """Revisions at or above this can still be listed and watched from."""
+        return self._floor
+
+    def snapshot(
+        self, rk: ResourceKey, namespace: str | None, *, rv: int, after: tuple[str, str] | None
+    ) -> list[Entry]:
+        """The entries as they were at revision ``rv`` (for continue tokens), rebuilt from the
+        current state and the event history, ordered by (namespace, name) after ``after``."""
+        if rv >= self._committed_rv:
+            return list(self.iter(rk, namespace, after=after))
+        if rv < self._floor:
+            raise Expired(f"too old resource version: {rv} ({self._floor + 1})")
+        before: dict[tuple[str, str], Entry | None] = {}
+        for event in self._history:
+            if event.rk == rk and event.entry.rv > rv:
+                before.setdefault((event.entry.namespace, event.entry.name), event.old)
+        state = {(e.namespace, e.name): e for e in self.iter(rk, namespace)}
+        for key, old in before.items():
+            if namespace is not None and key[0] != namespace:
+                continue
+            if old is None:
+                state.pop(key, None)
+            else:
+                state[key] = old
+        return [state[k] for k in sorted(state) if after is None or k > after]
 
     def count(self, rk: ResourceKey, namespace: str | None = None) -> int:
         by_ns = self._committed.get(rk, {})

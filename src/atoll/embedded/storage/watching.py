@@ -68,7 +68,12 @@ class Watcher:
             self.overflowed = True
             self.close()
             return
-        self._queue.put_nowait((kind, event.entry))
+        entry = event.entry
+        if kind == "DELETED" and event.type != "DELETED" and event.old is not None:
+            # Leaving the selector: kube reports the last state that matched, stamped with
+            # the revision of the change that made it leave.
+            entry = event.old.restamped(event.entry.rv)
+        self._queue.put_nowait((kind, entry))
 
     async def next(self, timeout: float | None = None) -> tuple[str, Entry] | None:
         """The next (type, entry); None when closed, or when ``timeout`` passes first."""

@@ -4,8 +4,9 @@ Pure functions over decoded JSON (plain dicts), with kube's semantics and error 
 that clients written against a real cluster see the same answers:
 
 - CRDs: ``default_crd`` → ``validate_crd`` (which requires structural schemas, see
-  ``structural_errors``) → ``crd_status``; ``crd_v1beta1_to_v1``/``crd_v1_to_v1beta1`` for
-  clients of the old API.
+  ``structural_errors``, except for requests through v1beta1 that keep unknown fields) →
+  ``crd_status`` (with kube's ``NonStructuralSchema`` condition for such CRDs);
+  ``crd_v1beta1_to_v1``/``crd_v1_to_v1beta1`` for clients of the old API.
 - Custom resources, in kube's order for every write: ``prune`` (unknown fields, reported for
   ``fieldValidation``) → ``apply_defaults`` → ``validate_object`` (and
   ``scale_path_errors`` when the CRD has a scale subresource). ``get_scale`` and

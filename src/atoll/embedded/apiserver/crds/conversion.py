@@ -12,9 +12,10 @@ kube's (through its internal version):
 - a webhook's ``webhookClientConfig``/``conversionReviewVersions`` move under
   ``conversion.webhook`` (as ``clientConfig``) in v1;
 - v1beta1 defaults apply first, notably ``preserveUnknownFields: true``. It is carried into
-  v1 as ``spec.preserveUnknownFields: true``, as kube does (no schema is invented); a v1
-  server then refuses to *create* such a CRD, so old clients must send
-  ``preserveUnknownFields: false`` with a structural schema, as kube ≥1.22 requires anyway.
+  v1 as ``spec.preserveUnknownFields: true``, as kube does (no schema is invented). As in
+  kube 1.20, ``validate_crd(..., request_version="v1beta1")`` accepts such a CRD (without a
+  schema, or with a non-structural one) and its objects keep unknown fields; through v1 it
+  is refused on create, and kept as it is on later v1 updates.
 
 Fields neither version knows are kept, so nothing a client sent is silently lost.
 """

@@ -4,7 +4,9 @@ The API server's CRD strategy calls these three in order: ``default_crd`` on eve
 (kube's v1 defaulting), ``validate_crd`` on create and update (kube's
 ``ValidateCustomResourceDefinition[Update]``, field paths and wording included), and
 ``crd_status`` for the status the server writes once it has accepted the names, which is
-what kube's naming, establishing and API-approval controllers would converge to.
+what kube's naming, establishing, API-approval and non-structural-schema controllers would
+converge to. Validation depends on the API version of the request, as in kube 1.20:
+v1beta1 keeps that API's leniency (see ``validate_crd``).
 
 Field paths follow kube's internal CRD form: a schema shared by every version is reported at
 ``spec.validation.openAPIV3Schema`` (see ``_versionparts``), and conversion webhook settings

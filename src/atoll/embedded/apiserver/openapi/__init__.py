@@ -24,7 +24,7 @@ from typing import Any
 
 from ..resources import Catalog, Resource
 from . import gnostic
-from .builtin import BuiltinDefinitions, list_definition
+from .builtin import GVK, BuiltinDefinitions, list_definition
 from .custom import custom_definition, custom_definition_name
 from .paths import PATCH, SCALE, resource_paths
 
@@ -95,9 +95,7 @@ def _custom_part(resources: list[Resource]) -> _Part:
         if "list" in r.verbs:
             list_name = custom_definition_name(r, r.list_kind)
             definition = list_definition(r.kind, r.plural, name)
-            definition["x-kubernetes-group-version-kind"] = [
-                {"group": r.group, "kind": r.list_kind, "version": r.version}
-            ]
+            definition[GVK] = [{"group": r.group, "kind": r.list_kind, "version": r.version}]
             definitions[list_name] = definition
         paths.update(resource_paths(r, name, list_name))
     return _Part.of(paths, definitions)

@@ -22,12 +22,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from atoll.embedded.apiserver.builtins import schema_of
-from atoll.embedded.apiserver.builtins.type_tree import TypeNode, model_for, struct_fields
+from atoll.embedded.apiserver.builtins.type_tree import (
+    TypeNode,
+    model_for,
+    struct_descriptions,
+    struct_fields,
+)
 from atoll.kube.patchmeta import PatchMeta, patch_meta_for
 
 from ..resources import Resource
 
-__all__ = ["META", "BuiltinDefinitions", "package_of", "ref"]
+__all__ = [
+    "GVK",
+    "META",
+    "BuiltinDefinitions",
+    "list_definition",
+    "object_metadata",
+    "package_of",
+    "ref",
+    "type_meta_properties",
+]
 
 META = "io.k8s.apimachinery.pkg.apis.meta"
 GVK = "x-kubernetes-group-version-kind"
@@ -116,22 +130,21 @@ class BuiltinDefinitions:
         return name
 
     def add_list(self, r: Resource, item: str) -> str:
-        """Define ``<Kind>List`` whose ``items`` refer to definition ``item``."""
+        """Define ``<Kind>List`` whose ``items`` refer to definition ``item``.
+
+        Built by hand (a list is apiVersion, kind, metadata and items): expanding the list
+        model with ``schema_of`` would render the whole item tree a second time.
+        """
         name = f"{item}List"
-        if name in self.definitions:
-            return name
-        schema = schema_of(r.group, r.version, r.list_kind)
-        model = model_for(r.group, r.version, r.list_kind)
-        if schema is None or model is None:
+        if name not in self.definitions:
             body = list_definition(r.kind, r.plural, item)
-        else:
-            self.definitions[name] = {}
-            body = self._struct(schema, model, r.group)
-            items = body["properties"].get("items") or {}
-            items = {"description": items["description"]} if "description" in items else {}
-            body["properties"]["items"] = {**items, "type": "array", "items": ref(item)}
-        body[GVK] = [{"group": r.group, "kind": r.list_kind, "version": r.version}]
-        self.definitions[name] = body
+            model = model_for(r.group, r.version, r.list_kind)
+            described = struct_descriptions(model).get("items") if model else None
+            if described:
+                items = body["properties"]["items"]
+                body["properties"]["items"] = {**items, "description": described}
+            body[GVK] = [{"group": r.group, "kind": r.list_kind, "version": r.version}]
+            self.definitions[name] = body
         return name
 
     def add_meta(self, struct: str) -> str:

@@ -72,7 +72,12 @@ def _nullable(schema: Any) -> bool:
 
 def _v2(schema: Mapping[str, Any]) -> dict[str, Any]:
     """One structural schema node as kube publishes it in Swagger 2.0."""
-    out: dict[str, Any] = {k: schema[k] for k in _VALUE_KEYS if schema.get(k) is not None}
+    # go-openapi omits a null value and a false flag (exclusiveMaximum, uniqueItems…)
+    out: dict[str, Any] = {
+        k: schema[k]
+        for k in _VALUE_KEYS
+        if schema.get(k) is not None and (schema[k] is not False or k == "default")
+    }
     nullable = schema.get("nullable") is True
     preserve = schema.get(_PRESERVE) is True
     required = [r for r in schema.get("required") or () if isinstance(r, str)]

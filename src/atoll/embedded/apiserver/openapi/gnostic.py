@@ -15,7 +15,7 @@ import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["encode_definitions", "encode_document", "encode_paths", "field"]
+__all__ = ["encode_definitions", "encode_document", "encode_paths", "field", "shared"]
 
 _VARINT, _FIXED64, _LEN = 0, 1, 2
 _UINT64 = (1 << 64) - 1
@@ -207,8 +207,24 @@ def _simple_fields(
     return bytes(out)
 
 
+_SHARED: dict[int, tuple[Mapping[str, Any], bytes]] = {}
+
+
+def shared(param: dict[str, Any]) -> dict[str, Any]:
+    """Mark a module-level parameter used by many operations: it is encoded only once."""
+    _SHARED[id(param)] = (param, _encode_parameter(param))  # holds it: its id stays unique
+    return param
+
+
 def _parameter(param: Mapping[str, Any]) -> bytes:
     """A ``ParametersItem`` holding a ``Parameter``."""
+    cached = _SHARED.get(id(param))
+    if cached is not None and cached[0] is param:
+        return cached[1]
+    return _encode_parameter(param)
+
+
+def _encode_parameter(param: Mapping[str, Any]) -> bytes:
     where = param.get("in")
     if where == "body":
         body = bytearray()

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..resources import Resource
 from .builtin import META, ref
+from .gnostic import shared
 
 __all__ = ["SCALE", "resource_paths"]
 
@@ -31,13 +32,15 @@ _SCALE_GVK = {"group": "autoscaling", "kind": "Scale", "version": "v1"}
 
 
 def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
-    return {
-        "description": description,
-        "in": "query",
-        "name": name,
-        "type": kind,
-        "uniqueItems": True,
-    }
+    return shared(
+        {
+            "description": description,
+            "in": "query",
+            "name": name,
+            "type": kind,
+            "uniqueItems": True,
+        }
+    )
 
 
 _DRY_RUN = _query(
