@@ -305,7 +305,11 @@ async def test_a_failing_key_backs_off_while_others_continue(
             jobs.attempts = [a for a in jobs.attempts if a[0] != "ns/d"]
             assert jobs.seen("ns/bad") == seen
             clock.advance(delay)
-            await until(lambda seen=seen: jobs.seen("ns/bad") == seen + 1)
+
+            def retried(seen: int = seen) -> bool:
+                return jobs.seen("ns/bad") == seen + 1
+
+            await until(retried)
         times = [t - start for k, t in jobs.attempts if k == "ns/bad"]
         assert times == pytest.approx([0, 0.005, 0.015, 0.035])
         assert mgr.queues["job"].num_requeues("ns/bad") == 0, "forgotten after the success"

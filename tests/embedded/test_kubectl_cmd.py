@@ -139,7 +139,13 @@ def embedded_cluster(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # kubectl's test set-up serves Services from 10.0.0.0/24 (test-cmd.sh), and
+            # apply.sh asks for 10.0.0.12 by address.
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "ATOLL_CLUSTER__SERVICE_CIDR": "10.0.0.0/24",
+            },
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT

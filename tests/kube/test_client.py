@@ -190,9 +190,14 @@ async def test_server_side_apply_conflicts_and_force(kube: KubeClient, namespace
             CONFIGMAPS, "ap", doc, namespace=namespace, patch_type="apply", field_manager="two"
         )
     forced = await kube.patch(
-        CONFIGMAPS, "ap", doc, namespace=namespace, patch_type="apply",
-        field_manager="two", force=True,
-    )  # fmt: skip
+        CONFIGMAPS,
+        "ap",
+        doc,
+        namespace=namespace,
+        patch_type="apply",
+        field_manager="two",
+        force=True,
+    )
     assert forced["data"] == {"k": "2"}
     with pytest.raises(ValueError, match="field_manager"):
         await kube.patch(CONFIGMAPS, "ap", doc, namespace=namespace, patch_type="apply")

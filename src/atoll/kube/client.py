@@ -540,8 +540,14 @@ class KubeClient:
                     raw = await response.read()
                     retry_after = response.headers.get("Retry-After")
                     raise error_from_response(response.status, raw, retry_after=retry_after)
-                async for event in _events(response.content):
-                    yield event
+                finished = False
+                try:
+                    async for event in _events(response.content):
+                        yield event
+                    finished = True
+                finally:
+                    if not finished:
+                        _abort(response)
         except _CONNECTION_ERRORS as exc:
             raise self._connection_failed("WATCH", path, exc) from exc
 
@@ -623,6 +629,13 @@ def _delete_options(
     if dry_run:
         body["dryRun"] = ["All"]
     return body
+
+
+def _abort(response: aiohttp.ClientResponse) -> None:
+    """Drop the connection of a stream left early: a graceful TLS goodbye would outlive us."""
+    connection = response.connection
+    if connection is not None and connection.transport is not None:
+        connection.transport.abort()
 
 
 async def _events(content: aiohttp.StreamReader) -> AsyncIterator[Object]:

@@ -44,6 +44,8 @@ def _ports_of(svc: Mapping[str, Any]) -> set[int]:
 
 def _keep_allocations(spec: dict[str, Any], old: Mapping[str, Any]) -> None:
     """An update that omits what the server allocated keeps it, as kube's service REST does."""
+    if spec.get("clusterIP") and not spec.get("clusterIPs"):
+        spec["clusterIPs"] = [spec["clusterIP"]]
     if spec.get("type") != "ExternalName" and old.get("type") != "ExternalName":
         for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"):
             if not spec.get(key) and old.get(key):

@@ -190,6 +190,12 @@ def service_errors(obj: Obj, old: Obj | None) -> list[FieldError]:
         assigned = as_str(before.get("clusterIP"))
         if spec.get("type") != "ExternalName" and before.get("type") != "ExternalName" and assigned:
             errors += immutable("spec.clusterIP", as_str(spec.get("clusterIP")), old=assigned)
+            wanted = as_str(spec.get("clusterIP"))
+            if wanted and wanted != assigned:
+                # clusterIPs[0] mirrors clusterIP; 1.20's dual-stack check reports it too
+                errors.append(
+                    FieldError.invalid("spec.clusterIPs[0]", wanted, "may not change once set")
+                )
     return errors
 
 
