@@ -76,7 +76,8 @@ def test_cluster_ip_is_immutable() -> None:
     assert _messages("", "Service", new, old) == []
     new["spec"]["clusterIP"] = "10.0.0.11"
     assert _messages("", "Service", new, old) == [
-        'spec.clusterIP: Invalid value: "10.0.0.11": field is immutable'
+        'spec.clusterIP: Invalid value: "10.0.0.11": field is immutable',
+        'spec.clusterIPs[0]: Invalid value: "10.0.0.11": may not change once set',
     ]
     assert _messages("", "Service", _service(clusterIP="300.1.1.1")) == [
         "spec.clusterIP: Invalid value: \"300.1.1.1\": must be empty, 'None', or a valid IP address"
