@@ -40,6 +40,10 @@ def cluster_serve(
     port: Annotated[int | None, typer.Option(help="Listen port; 0 picks a free one.")] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate to serve.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM private key.")] = None,
+    controllers: Annotated[
+        str | None,
+        typer.Option(help="Controllers to run: '*' all, 'name', '-name' (comma-separated)."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the embedded Kubernetes API; write DATA_DIR/kubeconfig once it is ready.

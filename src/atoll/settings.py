@@ -6,6 +6,7 @@ use the ``ATOLL_`` prefix and ``__`` between group and field (``ATOLL_CLUSTER__P
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -32,6 +33,14 @@ class ClusterSettings(BaseModel):
     service_cidr: str = Field(
         "127.96.0.0/12",
         description="Service ClusterIPs: inside 127.0.0.0/8, so reachable without privileges.",
+    )
+    controllers: str = Field(
+        "*",
+        description="Controllers to run, as kube-controller-manager's --controllers: "
+        "'*' all, 'name' one, '-name' all but one (comma-separated).",
+    )
+    node_name: str = Field(
+        default_factory=socket.gethostname, description="Name of this machine's Node object."
     )
     event_ttl_seconds: int = Field(
         3600, description="Events expire this long after their last write, as in Kubernetes."

@@ -24,7 +24,18 @@ from typing import Any
 import uvicorn
 import yaml
 
+from atoll.controllers.leadership import (
+    KubeLeases,
+    LeaderElectionSettings,
+    LeaderElector,
+    LeadershipLost,
+)
+from atoll.controllers.runtime import ControllerManager
 from atoll.errors import AlreadyExists
+from atoll.kube.client import KubeClient
+from atoll.kube.events import EventRecorder
+from atoll.kube.informers import InformerFactory
+from atoll.kube.kubeconfig import ClusterConfig
 from atoll.settings import ClusterSettings
 
 from .apiserver import builtins
@@ -37,6 +48,7 @@ from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
 from .bootstrap import bootstrap_objects
+from .controllers import ControllerOptions, all_controllers
 from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
@@ -144,9 +156,14 @@ class EmbeddedCluster:
             self._write_kubeconfig()
             self.ready.set()
             logger.info("embedded cluster serving at %s", self.url)
-            sweeper = asyncio.create_task(self._expire_events())
+            background = [
+                asyncio.create_task(self._expire_events()),
+                asyncio.create_task(self._run_controllers()),
+            ]
             await self._stopping.wait()
-            sweeper.cancel()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
         finally:
             self.storage.close_watches()  # open watch streams end, so shutdown is quick
             server.should_exit = True
@@ -155,6 +172,34 @@ class EmbeddedCluster:
             for task in list(self.tasks):
                 task.cancel()
             await self.storage.close()
+
+    async def _run_controllers(self) -> None:
+        """Run the controllers as API clients of this server, under a Lease (leader lock)."""
+        config = ClusterConfig.from_kubeconfig(self.kubeconfig_path)
+        options = ControllerOptions(node_name=self.settings.node_name)
+        async with KubeClient(config, user_agent="atoll-controller-manager") as client:
+            elector = LeaderElector(
+                KubeLeases(client),
+                settings=LeaderElectionSettings(name="atoll-embedded-controller-manager"),
+            )
+
+            async def lead() -> None:
+                manager = ControllerManager(
+                    all_controllers(options),
+                    client=client,
+                    informers=InformerFactory(client),
+                    events=lambda component: EventRecorder(
+                        client, component, self.settings.node_name
+                    ),
+                    enabled=self.settings.controllers,
+                )
+                await manager.run()
+
+            while True:
+                try:
+                    await elector.run(lead)
+                except LeadershipLost:
+                    logger.warning("controllers lost their leader lease; campaigning again")
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
