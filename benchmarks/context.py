@@ -6,7 +6,7 @@ the objects the list benchmark stored, and the idle RSS is taken before anything
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -39,3 +39,5 @@ class Context:
     sizes: Sizes
     scratch: Path
     idle_rss_bytes: int
+    rss_marks: dict[str, int] = field(default_factory=dict)
+    """Server RSS at named moments (``"after pod fill"``), for the memory benchmark to show."""

@@ -104,6 +104,7 @@ async def run(ctx: Context) -> list[Row]:
     fill_seconds = await fill_pods(ctx, n)
     print(f"lists: stored {n:,} pods (create + status patch each) in {fill_seconds:.1f} s")
     rss.append(ctx.server.rss_bytes())
+    ctx.rss_marks["after pod fill, before any list"] = rss[-1]
     json_times, json_body, json_cpu = await _time_list(ctx, {"Accept": "application/json"})
     rss.append(ctx.server.rss_bytes())
     table_times, table_body, table_cpu = await _time_list(ctx, TABLE)

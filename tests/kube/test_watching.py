@@ -197,7 +197,7 @@ async def test_loop_backs_off_on_connection_errors_and_retries(until: Until) -> 
 
 
 async def test_loop_resumes_after_stream_end_and_relists_after_410(until: Until) -> None:
-    sessions = [
+    sessions: list[list[Any]] = [
         [_event("ADDED", "b", "6")],  # ends: resume from 6
         [Expired("too old")],  # relist
         [_event("DELETED", "b", "12")],

@@ -33,25 +33,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from atoll.errors import (
-    AlreadyExists,
-    ApiError,
-    BadRequest,
-    Cause,
-    Conflict,
-    Expired,
-    Forbidden,
-    InternalError,
-    Invalid,
-    MethodNotAllowed,
-    NotAcceptable,
-    NotFound,
-    RequestEntityTooLarge,
-    ServiceUnavailable,
-    TooManyRequests,
-    Unauthorized,
-    UnsupportedMediaType,
-)
+from atoll import errors
+from atoll.errors import ApiError, BadRequest, Cause, InternalError, NotFound, ServiceUnavailable
 
 from .kubeconfig import ClusterConfig
 
@@ -126,25 +109,14 @@ class ConnectionFailed(ServiceUnavailable):
 
 # --- errors ---------------------------------------------------------------------------------
 
-_KNOWN: tuple[type[ApiError], ...] = (
-    BadRequest,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    NotAcceptable,
-    AlreadyExists,
-    Conflict,
-    Expired,
-    RequestEntityTooLarge,
-    UnsupportedMediaType,
-    Invalid,
-    TooManyRequests,
-    InternalError,
-    ServiceUnavailable,
-)
+# Every class of the tree, found rather than listed, so a reason added there is known here.
+_KNOWN = [
+    cls
+    for cls in vars(errors).values()
+    if isinstance(cls, type) and issubclass(cls, ApiError) and cls is not ApiError
+]
 _BY_REASON = {cls.reason: cls for cls in _KNOWN}
-_BY_CODE = {cls.code: cls for cls in _KNOWN if cls not in (AlreadyExists,)}
+_BY_CODE = {cls.code: cls for cls in _KNOWN if cls is not errors.AlreadyExists}  # 409: Conflict
 
 
 @functools.cache
@@ -335,7 +307,12 @@ class KubeClient:
         limit = self._timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
         try:
             async with self._session("requests").request(
-                method, url, data=data, headers=headers, timeout=limit
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=limit,
+                server_hostname=self.config.tls_server_name,
             ) as response:
                 raw = await response.read()
                 status, kind = response.status, response.content_type
@@ -534,7 +511,7 @@ class KubeClient:
         headers = await self._headers(None, "application/json")
         try:
             async with self._session("watches").get(
-                url, headers=headers, timeout=timeout
+                url, headers=headers, timeout=timeout, server_hostname=self.config.tls_server_name
             ) as response:
                 if response.status >= 400:
                     raw = await response.read()

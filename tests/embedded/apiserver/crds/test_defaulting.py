@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from crds_support import CRONTAB_SCHEMA, messages
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.embedded.apiserver.crds.crds_support import CRONTAB_SCHEMA, messages
 
 from atoll.embedded.apiserver.crds import apply_defaults, default_errors
 

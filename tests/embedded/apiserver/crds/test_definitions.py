@@ -6,7 +6,14 @@ import copy
 from typing import Any
 
 import pytest
-from crds_support import LATER, NOW, crontab_crd, messages, two_version_crd, with_schema
+from tests.embedded.apiserver.crds.crds_support import (
+    LATER,
+    NOW,
+    crontab_crd,
+    messages,
+    two_version_crd,
+    with_schema,
+)
 
 from atoll.embedded.apiserver.crds import crd_status, default_crd, validate_crd
 from atoll.errors import Invalid

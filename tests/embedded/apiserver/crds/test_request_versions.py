@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from crds_support import LATER, NOW, crontab_crd, messages
+from tests.embedded.apiserver.crds.crds_support import LATER, NOW, crontab_crd, messages
 
 from atoll.embedded.apiserver.crds import crd_status, crd_v1beta1_to_v1, validate_crd
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from crds_support import messages
+from tests.embedded.apiserver.crds.crds_support import messages
 
 from atoll.embedded.apiserver.crds import get_scale, scale_path_errors, set_replicas
 from atoll.errors import InternalError

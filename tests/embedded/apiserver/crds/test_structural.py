@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from crds_support import CRONTAB_SCHEMA, int_or_string_schema, messages
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.embedded.apiserver.crds.crds_support import (
+    CRONTAB_SCHEMA,
+    int_or_string_schema,
+    messages,
+)
 
 from atoll.embedded.apiserver.crds import structural_errors
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tables_support import NOW, ago
+from tests.embedded.apiserver.tables.tables_support import NOW, ago
 
 from atoll.embedded.apiserver.tables import column_definitions, row_cells
 from atoll.embedded.apiserver.tables.custom_resources import cell_for_value, go_text

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tables_support import NOW
+from tests.embedded.apiserver.tables.tables_support import NOW
 
 from atoll.embedded.apiserver.tables import column_definitions, row_cells
 from atoll.embedded.apiserver.tables.kinds import BUILT_IN

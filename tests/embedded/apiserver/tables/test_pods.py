@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tables_support import NOW, ago, meta
+from tests.embedded.apiserver.tables.tables_support import NOW, ago, meta
 
 from atoll.embedded.apiserver.tables import column_definitions, row_cells
 
