@@ -16,12 +16,15 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from atoll.embedded.storage.store import Entry
 from atoll.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
 from atoll.kube.selectors import from_label_selector_object
 
 from .bodies import media_type, read_body
+from .crds import get_scale, set_replicas
 from .options import DeleteOptions
 from .patching import apply_patch_document, patch
+from .registry import WriteResult
 from .requests import RequestInfo
 from .resources import Resource
 
@@ -84,9 +87,7 @@ async def _status(
     return handlers.object_response(resource, result, request)
 
 
-def _result(entry: Any) -> Any:
-    from .registry import WriteResult
-
+def _result(entry: Entry) -> WriteResult:
     return WriteResult(entry, entry.decode())
 
 
@@ -104,8 +105,6 @@ def _to_scale(resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     if resource.custom is not None:
-        from .crds import get_scale
-
         scale = get_scale(obj, _scale_spec(resource))
     else:
         selector = spec.get("selector") or {}
@@ -155,8 +154,6 @@ async def _scale(
     if rv and str(rv) != live["metadata"]["resourceVersion"]:
         raise Conflict.modified(resource.plural, resource.group, info.name)
     if resource.custom is not None:
-        from .crds import set_replicas
-
         live = set_replicas(live, _scale_spec(resource), replicas)
     else:
         live.setdefault("spec", {})["replicas"] = replicas
