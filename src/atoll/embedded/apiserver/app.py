@@ -8,6 +8,7 @@ answered with a 500 Status that carries no stack trace.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 
@@ -86,20 +87,20 @@ class ApiServerApp:
         if path == "/version":
             return json_response(discovery.version_info())
         if path == "/openapi/v2":
-            return self._openapi(request)
+            return await self._openapi(request)
         if segments and segments[0] == "api":
             return await self._core(request, segments[1:])
         if segments and segments[0] == "apis":
             return await self._groups(request, segments[1:])
         raise NotFound("the server could not find the requested resource")
 
-    def _openapi(self, request: Request) -> Response:
+    async def _openapi(self, request: Request) -> Response:
+        # The first build parses every model (about a second): keep it off the event loop.
+        catalog = self.registry.catalog
         if "protobuf" in request.headers.get("accept", ""):
-            return Response(
-                openapi.openapi_protobuf(self.registry.catalog),
-                media_type="application/octet-stream",
-            )
-        return json_response(openapi.openapi_json(self.registry.catalog))
+            body = await asyncio.to_thread(openapi.openapi_protobuf, catalog)
+            return Response(body, media_type="application/octet-stream")
+        return json_response(await asyncio.to_thread(openapi.openapi_json, catalog))
 
     async def _core(self, request: Request, rest: list[str]) -> Response:
         catalog = self.registry.catalog
