@@ -43,6 +43,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", action="append", choices=list(BENCHMARKS), help="run only these (repeatable)"
     )
+    parser.add_argument(
+        "--controllers",
+        metavar="SELECTION",
+        help="the server's --controllers (default: all, as shipped; '' runs none, to tell "
+        "the API server's own memory and CPU from the in-process controllers')",
+    )
     return parser.parse_args(argv)
 
 
@@ -63,25 +69,26 @@ async def _run_all(
     return rows
 
 
-def _print_header(sizes: Sizes, quick: bool) -> None:
+def _print_header(sizes: Sizes, quick: bool, controllers: str | None) -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"Atoll benchmarks{' (quick)' if quick else ''}: Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, load average {load}"
     )
-    print(f"sizes: {sizes}\n", flush=True)
+    shown = "all (default)" if controllers is None else repr(controllers)
+    print(f"sizes: {sizes}; server controllers: {shown}\n", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     sizes = Sizes.quick() if args.quick else Sizes()
     names = args.only or list(BENCHMARKS)
-    _print_header(sizes, args.quick)
+    _print_header(sizes, args.quick, args.controllers)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="atoll-bench-") as tmp:
         scratch = Path(tmp) / "scratch"
         scratch.mkdir()
-        server = start_server(Path(tmp) / "cluster")
+        server = start_server(Path(tmp) / "cluster", controllers=args.controllers)
         try:
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 rows = runner.run(_run_all(server, sizes, scratch, names))

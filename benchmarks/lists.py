@@ -1,7 +1,9 @@
 """Listing 10,000 pods as JSON and as a Table, beside SQLite selecting the same JSON.
 
 Target (issue): a list of 10,000 pods in at most 300 ms (judged on the median; p95 shown).
-Each figure is the full round trip including reading the whole body. Baseline, same run:
+Each figure is the full round trip including reading the whole body. The first list after
+the pods were written is timed apart ("first"): the server renders a Table row's cells once
+per stored state and keeps them, so that first Table list pays for every row. Baseline, same run:
 ``SELECT value FROM objects`` over the same 10,000 pods (as the JSON list returned them)
 in a fresh SQLite database, joined into a list body.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import aiohttp
 import orjson
@@ -64,14 +67,24 @@ async def _timed_get(
     return (time.perf_counter() - start) * 1000, body
 
 
-async def _time_list(ctx: Context, headers: Mapping[str, str]) -> tuple[list[float], bytes, str]:
-    _, body = await _timed_get(ctx.session, "/api/v1/pods", headers)  # warm-up, untimed
+@dataclass
+class Timed:
+    """The runs of one list: the first after the writes apart, then ``list_runs`` more."""
+
+    first: float
+    times: list[float]
+    body: bytes
+    cpu: str
+
+
+async def _time_list(ctx: Context, headers: Mapping[str, str]) -> Timed:
+    first, body = await _timed_get(ctx.session, "/api/v1/pods", headers)
     with CpuMeter(ctx.server) as cpu:
         times = [
             (await _timed_get(ctx.session, "/api/v1/pods", headers))[0]
             for _ in range(ctx.sizes.list_runs)
         ]
-    return times, body, cpu.describe()
+    return Timed(first, times, body, cpu.describe())
 
 
 def _time_baseline(ctx: Context, items: list[bytes], names: list[str]) -> list[float]:
@@ -85,16 +98,16 @@ def _time_baseline(ctx: Context, items: list[bytes], names: list[str]) -> list[f
     return times
 
 
-def _row(label: str, times: list[float], base: list[float]) -> Row:
-    median, p95 = statistics.median(times), percentile(times, 95)
+def _row(label: str, timed: Timed, base: list[float]) -> Row:
+    median, p95 = statistics.median(timed.times), percentile(timed.times, 95)
     base_median = statistics.median(base)
     return Row(
         benchmark=label,
-        figure=f"median {median:,.0f} ms · p95 {p95:,.0f} ms",
+        figure=f"median {median:,.0f} ms · p95 {p95:,.0f} ms · first {timed.first:,.0f} ms",
         target=f"≤ {TARGET_MS:,.0f} ms",
         met=median <= TARGET_MS,
         baseline=f"SQLite select+join median {base_median:,.1f} ms",
-        ratio=f"{median / base_median:,.1f}×",
+        ratio=f"{median / base_median:,.1f}× · first {timed.first / base_median:,.1f}×",
     )
 
 
@@ -105,12 +118,12 @@ async def run(ctx: Context) -> list[Row]:
     print(f"lists: stored {n:,} pods (create + status patch each) in {fill_seconds:.1f} s")
     rss.append(ctx.server.rss_bytes())
     ctx.rss_marks["after pod fill, before any list"] = rss[-1]
-    json_times, json_body, json_cpu = await _time_list(ctx, {"Accept": "application/json"})
+    json = await _time_list(ctx, {"Accept": "application/json"})
     rss.append(ctx.server.rss_bytes())
-    table_times, table_body, table_cpu = await _time_list(ctx, TABLE)
+    table = await _time_list(ctx, TABLE)
     rss.append(ctx.server.rss_bytes())
-    listed = orjson.loads(json_body)["items"]
-    rows = orjson.loads(table_body)["rows"]
+    listed = orjson.loads(json.body)["items"]
+    rows = orjson.loads(table.body)["rows"]
     if len(listed) < n or len(rows) < n:
         raise RequestFailed(f"listed {len(listed)} pods and {len(rows)} table rows, stored {n}")
     items = [orjson.dumps(item) for item in listed]
@@ -120,19 +133,21 @@ async def run(ctx: Context) -> list[Row]:
     size = sum(len(raw) for raw in items) / len(items)
     print(
         f"  {len(items):,} pods, ~{size:,.0f} B JSON each; bodies: JSON "
-        f"{len(json_body) / 1e6:.1f} MB, Table {len(table_body) / 1e6:.1f} MB"
+        f"{len(json.body) / 1e6:.1f} MB, Table {len(table.body) / 1e6:.1f} MB"
     )
-    for label, times, cpu in (("JSON", json_times, json_cpu), ("Table", table_times, table_cpu)):
+    base_median = statistics.median(base)
+    for label, timed in (("JSON", json), ("Table", table)):
         print(
-            f"  GET /api/v1/pods as {label}: median {statistics.median(times):,.0f} ms, "
-            f"p95 {percentile(times, 95):,.0f} ms over {len(times)} runs "
-            f"(target ≤ {TARGET_MS:,.0f} ms); {cpu}"
+            f"  GET /api/v1/pods as {label}: median {statistics.median(timed.times):,.0f} ms, "
+            f"p95 {percentile(timed.times, 95):,.0f} ms over {len(timed.times)} runs "
+            f"(target ≤ {TARGET_MS:,.0f} ms), first after the writes {timed.first:,.0f} ms; "
+            f"{timed.cpu}"
         )
     print(
-        f"  SQLite directly (SELECT value + join): median {statistics.median(base):,.1f} ms, "
+        f"  SQLite directly (SELECT value + join): median {base_median:,.1f} ms, "
         f"p95 {percentile(base, 95):,.1f} ms; ratios JSON "
-        f"{statistics.median(json_times) / statistics.median(base):,.1f}×, Table "
-        f"{statistics.median(table_times) / statistics.median(base):,.1f}×"
+        f"{statistics.median(json.times) / base_median:,.1f}×, Table "
+        f"{statistics.median(table.times) / base_median:,.1f}×"
     )
     print(
         "  server RSS before fill / after fill / after JSON lists / after Table lists: "
@@ -140,6 +155,6 @@ async def run(ctx: Context) -> list[Row]:
         + " MB"
     )
     return [
-        _row(f"List {n:,} pods (JSON)", json_times, base),
-        _row(f"List {n:,} pods (Table)", table_times, base),
+        _row(f"List {n:,} pods (JSON)", json, base),
+        _row(f"List {n:,} pods (Table)", table, base),
     ]

@@ -65,8 +65,13 @@ def _status_kib(pid: int, field: str) -> int:
     raise LookupError(f"{field} not in /proc/{pid}/status")
 
 
-def start_server(data_dir: Path, *, timeout: float = 60.0) -> ServerProcess:
-    """Start ``atoll cluster serve`` on a free port; return once its kubeconfig is new."""
+def start_server(
+    data_dir: Path, *, timeout: float = 60.0, controllers: str | None = None
+) -> ServerProcess:
+    """Start ``atoll cluster serve`` on a free port; return once its kubeconfig is new.
+
+    ``controllers`` is passed as ``--controllers`` (None: the server's default, all of them).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     kubeconfig = data_dir / "kubeconfig"
     before = kubeconfig.stat().st_mtime_ns if kubeconfig.exists() else None
@@ -84,6 +89,7 @@ def start_server(data_dir: Path, *, timeout: float = 60.0) -> ServerProcess:
                 "0",
                 "--log-level",
                 "warning",
+                *(["--controllers", controllers] if controllers is not None else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -44,6 +44,12 @@ def cluster_serve(
         str | None,
         typer.Option(help="Controllers to run: '*' all, 'name', '-name' (comma-separated)."),
     ] = None,
+    kubelet: Annotated[
+        str | None,
+        typer.Option(
+            help="on: run pods on this machine; off: the node stays NotReady and pods Pending."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the embedded Kubernetes API; write DATA_DIR/kubeconfig once it is ready.
@@ -55,6 +61,8 @@ def cluster_serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
+    if kubelet not in (None, "on", "off"):
+        raise typer.BadParameter("--kubelet is on or off")
     _setup_logging(log_level)
     given = {
         "data_dir": data_dir,
@@ -62,6 +70,8 @@ def cluster_serve(
         "port": port,
         "tls_cert": tls_cert,
         "tls_key": tls_key,
+        "controllers": controllers,
+        "kubelet": None if kubelet is None else kubelet == "on",
     }
     settings = Settings().cluster.model_copy(
         update={k: v for k, v in given.items() if v is not None}

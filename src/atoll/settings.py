@@ -27,8 +27,10 @@ class ClusterSettings(BaseModel):
     tls_cert: Path | None = Field(None, description="PEM certificate; plain HTTP when unset.")
     tls_key: Path | None = Field(None, description="PEM private key for ``tls_cert``.")
     history_size: int = Field(
-        50_000,
-        description="Watch events kept for resuming watches; older revisions get 410 Expired.",
+        10_000,
+        description="Watch events kept for resuming watches; older revisions get 410 Expired. "
+        "Each holds the object's previous state in memory; kube's watch cache keeps far fewer, "
+        "and a client that falls behind re-lists, as every informer does.",
     )
     service_cidr: str = Field(
         "127.96.0.0/12",
@@ -38,6 +40,11 @@ class ClusterSettings(BaseModel):
         "*",
         description="Controllers to run, as kube-controller-manager's --controllers: "
         "'*' all, 'name' one, '-name' all but one (comma-separated).",
+    )
+    kubelet: bool = Field(
+        False,
+        description="Run pods on this machine. Off (the default until the kubelet lands): "
+        "the node is NotReady and tainted, so pods stay Pending, as in kubectl's test set-up.",
     )
     node_name: str = Field(
         default_factory=socket.gethostname, description="Name of this machine's Node object."

@@ -55,6 +55,19 @@ FUNCTIONS = [
     "assert_categories",
     "RESTMapper_evaluation",
     "crd",
+    # issue 3: controllers, scheduler and node
+    "namespace",
+    "kubectl_delete_allnamespaces",
+    "daemonset",
+    "stateful_set",
+    "daemonset_history",
+    "statefulset_history",
+    "deployment",
+    "rs",
+    "job",
+    "wait",
+    "kubectl_apply_deployments",
+    "kubectl_run",
 ]
 
 SERVER_START_TIMEOUT = 60.0  # seconds until DIR/kubeconfig must exist
@@ -145,6 +158,7 @@ def embedded_cluster(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
                 **os.environ,
                 "PYTHONUNBUFFERED": "1",
                 "ATOLL_CLUSTER__SERVICE_CIDR": "10.0.0.0/24",
+                "ATOLL_CLUSTER__NODE_NAME": "127.0.0.1",
             },
         )
     try:

@@ -42,8 +42,10 @@ from .apiserver import builtins
 from .apiserver.admission import ServiceIPs
 from .apiserver.app import ApiServerApp
 from .apiserver.crdserving import CrdServing
-from .apiserver.finalizing import Finalizer
+from .apiserver.disruption import DisruptionBudgets
+from .apiserver.limitranges import LimitRangeAdmission
 from .apiserver.options import WriteOptions
+from .apiserver.quota import ResourceQuotaAdmission
 from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
@@ -116,7 +118,9 @@ class EmbeddedCluster:
         self.tasks: set[asyncio.Task[None]] = set()
         self.crds = CrdServing(self.registry, self.tasks)
         ServiceIPs(self.registry, cidr=settings.service_cidr)
-        self.finalizer = Finalizer(self.registry, self.tasks)
+        LimitRangeAdmission(self.registry)
+        ResourceQuotaAdmission(self.registry)
+        DisruptionBudgets(self.registry, tasks=self.tasks)
         self.token = _read_or_create_token(self.data_dir / "token")
         if settings.tls_cert is not None and settings.tls_key is not None:
             self.tls = ServingCertificate(settings.tls_cert, settings.tls_key, None)
@@ -137,7 +141,6 @@ class EmbeddedCluster:
         """Serve until ``stop()``; the kubeconfig appears once requests are answered."""
         await self.storage.open()
         self.crds.load()
-        self.finalizer.start()
         sock = self._bind()
         port = sock.getsockname()[1]
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
@@ -176,7 +179,11 @@ class EmbeddedCluster:
     async def _run_controllers(self) -> None:
         """Run the controllers as API clients of this server, under a Lease (leader lock)."""
         config = ClusterConfig.from_kubeconfig(self.kubeconfig_path)
-        options = ControllerOptions(node_name=self.settings.node_name)
+        options = ControllerOptions(
+            node_name=self.settings.node_name,
+            kubelet=self.settings.kubelet,
+            data_dir=self.data_dir,
+        )
         async with KubeClient(config, user_agent="atoll-controller-manager") as client:
             elector = LeaderElector(
                 KubeLeases(client),
@@ -189,7 +196,7 @@ class EmbeddedCluster:
                     client=client,
                     informers=InformerFactory(client),
                     events=lambda component: EventRecorder(
-                        client, component, self.settings.node_name
+                        client, f"{component}-controller", self.settings.node_name
                     ),
                     enabled=self.settings.controllers,
                 )

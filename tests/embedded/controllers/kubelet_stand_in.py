@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-
 from tests.conftest import ClusterProcess
 
 __all__ = ["KubeletStandIn", "mark_ready"]
@@ -27,6 +26,7 @@ def _session(cluster: ClusterProcess) -> requests.Session:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {cluster.token}"
     session.verify = str(cluster.ca)
+    session.trust_env = False  # requests would prefer REQUESTS_CA_BUNDLE over .verify
     return session
 
 

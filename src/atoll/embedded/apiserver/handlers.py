@@ -8,13 +8,15 @@ binding, eviction, finalize) live in ``subresources``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from atoll.embedded.storage.watching import Watcher
 from atoll.errors import ApiError, BadRequest, Expired, MethodNotAllowed, NotFound
@@ -24,7 +26,14 @@ from .bodies import decode_document, media_type, read_body
 from .options import DeleteOptions, ListOptions, WriteOptions, parse_bool, parse_int
 from .patching import patch
 from .registry import Registry, WriteResult
-from .rendering import Representation, negotiate, render_list, render_object, watch_line
+from .rendering import (
+    Representation,
+    list_body,
+    negotiate,
+    render_list,
+    render_object,
+    watch_line,
+)
 from .requests import RequestInfo
 from .resources import Resource
 
@@ -37,6 +46,33 @@ _NOT_ALLOWED = "the server does not allow this method on the requested resource"
 def json_response(body: bytes | dict[str, Any], status: int = 200, **headers: str) -> Response:
     raw = body if isinstance(body, bytes) else orjson.dumps(body)
     return Response(raw, status_code=status, media_type="application/json", headers=headers)
+
+
+class _ChunkedResponse(Response):
+    """A large list body sent chunk by chunk as it is rendered (``rendering.list_body``).
+
+    The body never exists in one piece, and a keep-alive TLS connection's buffers stay at
+    one chunk instead of growing to the largest response it ever sent. The event loop gets
+    a turn between chunks, so watches and other requests keep flowing during a big list.
+    Without a known length the body goes out with chunked transfer encoding.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, chunks: Iterator[bytes], length: int | None) -> None:
+        self.status_code = 200
+        self.background = None
+        self._chunks = chunks
+        self.init_headers({"content-length": str(length)} if length is not None else None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        for chunk in self._chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await asyncio.sleep(0)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _quoted(text: str) -> str:
@@ -133,7 +169,7 @@ class ResourceHandlers:
         rep = self.representation(request)
         opts = ListOptions.from_query(request.query_params)
         result = self.registry.list(resource, info.namespace, opts)
-        body = render_list(
+        body = list_body(
             resource,
             result.entries,
             rep,
@@ -143,7 +179,11 @@ class ResourceHandlers:
             continue_token=result.continue_token,
             remaining=result.remaining,
         )
-        return json_response(body)
+        first = next(body.chunks)
+        second = next(body.chunks, None)
+        if second is None:
+            return json_response(first)
+        return _ChunkedResponse(itertools.chain((first, second), body.chunks), body.length)
 
     async def _create(self, request: Request, info: RequestInfo, resource: Resource) -> Response:
         obj = await self.read_object(request)

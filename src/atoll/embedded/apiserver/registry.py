@@ -290,11 +290,13 @@ class Registry:
         *,
         expected: int | None,
         warnings: tuple[str, ...] = (),
+        validate: bool = True,
     ) -> WriteResult:
         self._default(resource, new)
         for step in self.admission:
             step.admit("UPDATE", resource, new, old)
-        self._validate(resource, new, old)
+        if validate:
+            self._validate(resource, new, old)
         if _unchanged(new, old, applying=opts.applying):
             return WriteResult(old_entry, old, warnings=warnings)  # kube keeps the revision
         if not opts.applying:
@@ -319,15 +321,21 @@ class Registry:
         opts: WriteOptions,
         *,
         expected: int | None,
+        validate: bool = True,
     ) -> WriteResult:
-        """Store ``new`` (storage version, already merged) over ``old_entry``; used by patch."""
+        """Store ``new`` (storage version, already merged) over ``old_entry``.
+
+        ``validate=False`` is for the server's own writes that user updates may not make
+        (binding a pod to a node), as kube's binding REST skips ValidatePodUpdate."""
         old = old_entry.decode()
         carry_over(new, old)
         if resource.has("status") and "status" in old:
             new.setdefault("status", old["status"])
         if strategies.tracks_generation(resource) and strategies.spec_changed(new, old):
             new["metadata"]["generation"] = int(old["metadata"].get("generation", 0)) + 1
-        return await self._store_update(resource, new, old, old_entry, opts, expected=expected)
+        return await self._store_update(
+            resource, new, old, old_entry, opts, expected=expected, validate=validate
+        )
 
     # -- delete -----------------------------------------------------------------------------
 
@@ -337,6 +345,12 @@ class Registry:
         entry = self.storage.latest(resource.storage, namespace, name)
         if entry is None:
             raise NotFound.of(resource.plural, resource.group, name)
+        if resource.storage == ("", "namespaces") and name in _IMMORTAL_NAMESPACES:
+            raise Forbidden(
+                f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                name=name,
+                kind="namespaces",
+            )
         obj = entry.decode()
         meta = obj["metadata"]
         if opts.uid is not None and opts.uid != meta.get("uid"):
@@ -497,6 +511,9 @@ def _pinned_name(selector: FieldSelector | None) -> str | None:
         return None
     names = [v for f, op, v in selector.requirements if f == "metadata.name" and op != "!="]
     return names[0] if len(names) == 1 and len(selector.requirements) == 1 else None
+
+
+_IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 
 
 def _mismatch(resource: Resource, kind: Any, api_version: Any) -> str:

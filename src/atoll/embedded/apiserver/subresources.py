@@ -206,13 +206,25 @@ async def _binding(
             kind="pods",
         )
     pod["spec"]["nodeName"] = node
+    _set_scheduled(pod, registry.clock())
     await registry.replace_stored(
-        resource, pod, entry, handlers.write_options(request), expected=entry.rv
+        resource, pod, entry, handlers.write_options(request), expected=entry.rv, validate=False
     )
+
     return _json(
         {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201},
         201,
     )
+
+
+def _set_scheduled(pod: dict[str, Any], now: str) -> None:
+    """A binding also records PodScheduled=True, as kube's binding REST does."""
+    status = pod.setdefault("status", {})
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+    conditions.append(
+        {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+    )
+    status["conditions"] = conditions
 
 
 async def _eviction(

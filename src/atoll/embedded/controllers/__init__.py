@@ -13,6 +13,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from atoll.controllers.clocks import Clock, SystemClock
 from atoll.controllers.runtime import Controller
@@ -28,6 +29,7 @@ class ControllerOptions:
     kubelet: bool = False  # False: nothing runs pods; the node is NotReady and tainted
     scheduler: bool = True
     clock: Clock = field(default_factory=SystemClock)
+    data_dir: Path | None = None  # the node reports this filesystem's capacity
 
 
 ControllerFactory = Callable[[ControllerOptions], Controller]

@@ -2,7 +2,13 @@
 
 - Every object lives in memory as its serialized JSON (``Entry.raw``) plus a tiny index
   (namespace, name, labels, selector fields) — never as a Python dict, which would cost
-  5–10× the JSON. Reads and lists are served from here without touching SQLite.
+  5–10× the JSON. Reads and lists are served from here without touching SQLite. The index
+  is compact too: labels are one flat tuple, selector fields one tuple of values aligned
+  with a key tuple shared by every object of a kind, repeated strings are interned, and
+  ``raw`` is an exact-size copy (orjson's buffers carry several KB of slack each).
+- ``raw`` is exactly ``orjson.dumps(obj)``, and the entry records where ``metadata``'s value
+  lies in it, so metadata-only renderings (PartialObjectMetadata, Table rows) slice the
+  bytes instead of decoding the object.
 - Writes are checked (exists / not found / resourceVersion precondition) against the latest
   state *including writes still in flight*, assigned the next global revision, queued to the
   SQLite writer and acknowledged only after their batch committed. Only then does the
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +37,7 @@ from .encryption import Sealer
 from .sqlite import Mutation, SQLiteLog
 from .watching import Event, Predicate, Watcher
 
-__all__ = ["Entry", "ResourceKey", "Storage"]
+__all__ = ["DEFAULT_HISTORY_SIZE", "Entry", "ResourceKey", "Storage", "serialize"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +47,210 @@ ResourceKey = tuple[str, str]
 AttrsOf = Callable[[ResourceKey, Mapping[str, Any]], tuple[dict[str, str], dict[str, str]]]
 """Computes (labels, selectable fields) of an object; given by the API layer."""
 
+DEFAULT_HISTORY_SIZE = 10_000
+"""Watch events kept for resuming watches (kube's watch cache keeps far fewer per resource)."""
 
-@dataclass(slots=True)
+_META_KEY = b'"metadata":'
+
+
+def serialize(obj: Mapping[str, Any]) -> tuple[bytes, int, int]:
+    """``orjson.dumps(obj)`` in an exact-size ``bytes``, and the (start, end) offsets of the
+    ``metadata`` value in it ((0, 0) when there is no metadata object).
+
+    The bytes are those of one ``orjson.dumps`` call — the object's keys in their order —
+    assembled from the members before ``metadata``, ``metadata`` and the members after it.
+    """
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return bytes(memoryview(orjson.dumps(obj))), 0, 0
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    side = before
+    for key, value in obj.items():
+        if key == "metadata":
+            side = after
+        else:
+            side[key] = value
+    parts: list[bytes | memoryview] = [b"{"]
+    start = 1 + len(_META_KEY)
+    if before:
+        head = orjson.dumps(before)
+        parts += (memoryview(head)[1:-1], b",")
+        start += len(head) - 1
+    encoded_meta = orjson.dumps(meta)
+    parts += (_META_KEY, encoded_meta)
+    if after:
+        parts += (b",", memoryview(orjson.dumps(after))[1:-1])
+    parts.append(b"}")
+    return b"".join(parts), start, start + len(encoded_meta)
+
+
+def _metadata_span(raw: bytes, obj: Mapping[str, Any]) -> tuple[int, int]:
+    """Where ``metadata`` lies in ``raw`` (stored earlier), if ``raw`` is what ``serialize``
+    makes of ``obj``; (0, 0) otherwise."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return 0, 0
+    before: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key == "metadata":
+            break
+        before[key] = value
+    prefix = b"{" + (orjson.dumps(before)[1:-1] + b"," if before else b"") + _META_KEY
+    encoded_meta = orjson.dumps(meta)
+    start, end = len(prefix), len(prefix) + len(encoded_meta)
+    view = memoryview(raw)
+    if view[:start] == prefix and view[start:end] == encoded_meta:
+        return start, end
+    return 0, 0
+
+
+def _interned(value: Any) -> Any:
+    return sys.intern(value) if type(value) is str else value
+
+
+class _Labels(Mapping[str, str]):
+    """A read-only mapping over a flat ``(key, value, key, value, …)`` tuple."""
+
+    __slots__ = ("_pairs",)
+
+    def __init__(self, pairs: tuple[str, ...]) -> None:
+        self._pairs = pairs
+
+    def __getitem__(self, key: str) -> str:
+        pairs = self._pairs
+        for i in range(0, len(pairs), 2):
+            if pairs[i] == key:
+                return pairs[i + 1]
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        pairs = self._pairs
+        return any(pairs[i] == key for i in range(0, len(pairs), 2))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pairs[::2])
+
+    def __len__(self) -> int:
+        return len(self._pairs) // 2
+
+
+class _FieldKeys:
+    """The selector-field names of a kind, shared by all its entries, and their positions."""
+
+    __slots__ = ("_last", "index", "names")
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.index = {name: i for i, name in enumerate(names)}
+        self._last: tuple[str, ...] = ()
+
+    def shared(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        """``values``, reusing the string objects of the previous entry where equal: node,
+        phase, namespace and the like repeat from object to object, names do not (and are
+        not worth a place in the interned-string table)."""
+        last = self._last
+        if len(last) == len(values):
+            values = tuple(
+                old if old == new else new for old, new in zip(last, values, strict=True)
+            )
+        self._last = values
+        return values
+
+
+_FIELD_KEYS: dict[tuple[str, ...], _FieldKeys] = {}
+
+
+def _field_keys(names: tuple[str, ...]) -> _FieldKeys:
+    keys = _FIELD_KEYS.get(names)
+    if keys is None:
+        keys = _FIELD_KEYS[names] = _FieldKeys(tuple(sys.intern(n) for n in names))
+    return keys
+
+
+class _Fields(Mapping[str, str]):
+    """A read-only mapping over a values tuple aligned with a kind's ``_FieldKeys``."""
+
+    __slots__ = ("_keys", "_values")
+
+    def __init__(self, keys: _FieldKeys, values: tuple[str, ...]) -> None:
+        self._keys = keys
+        self._values = values
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[self._keys.index[key]]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        i = self._keys.index.get(key)
+        return default if i is None else self._values[i]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys.names)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 class Entry:
-    rv: int
-    raw: bytes
-    namespace: str
-    name: str
-    labels: dict[str, str]
-    fields: dict[str, str]
+    """One state of one object: its JSON bytes and the small index reads filter on.
+
+    Immutable once stored, except ``cache``: derived renderings of this very state that
+    the API layer may keep (Table cells), so a state is rendered at most once.
+    """
+
+    __slots__ = (
+        "_field_keys",
+        "_field_values",
+        "_labels",
+        "cache",
+        "meta_end",
+        "meta_start",
+        "name",
+        "namespace",
+        "raw",
+        "rv",
+    )
+
+    def __init__(
+        self,
+        rv: int,
+        raw: bytes,
+        namespace: str,
+        name: str,
+        labels: Mapping[str, str],
+        fields: Mapping[str, str],
+        *,
+        meta_span: tuple[int, int] = (0, 0),
+    ) -> None:
+        self.rv = rv
+        self.raw = raw
+        self.namespace: str = _interned(namespace)
+        self.name = name
+        self._labels: tuple[str, ...] = tuple(
+            _interned(part) for pair in labels.items() for part in pair
+        )
+        self._field_keys = keys = _field_keys(tuple(fields))
+        self._field_values = keys.shared(tuple(fields.values()))
+        # Where the value of ``metadata`` lies in ``raw``; (0, 0) when unknown.
+        self.meta_start, self.meta_end = meta_span
+        self.cache: Any = None
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        return _Labels(self._labels)
+
+    @property
+    def fields(self) -> Mapping[str, str]:
+        return _Fields(self._field_keys, self._field_values)
+
+    def __repr__(self) -> str:
+        return (
+            f"Entry(rv={self.rv}, namespace={self.namespace!r}, name={self.name!r}, "
+            f"{len(self.raw)} bytes)"
+        )
 
     def decode(self) -> dict[str, Any]:
         obj: dict[str, Any] = orjson.loads(self.raw)
@@ -58,7 +260,11 @@ class Entry:
         """This state with another resourceVersion (for synthetic watch events)."""
         obj = self.decode()
         obj["metadata"]["resourceVersion"] = str(rv)
-        return Entry(rv, orjson.dumps(obj), self.namespace, self.name, self.labels, self.fields)
+        raw, start, end = serialize(obj)
+        entry = Entry(rv, raw, self.namespace, self.name, {}, {}, meta_span=(start, end))
+        entry._labels, entry._field_keys = self._labels, self._field_keys
+        entry._field_values = self._field_values
+        return entry
 
 
 @dataclass(slots=True)
@@ -89,7 +295,7 @@ class Storage:
         attrs_of: AttrsOf,
         sealer: Sealer | None = None,
         sealed: frozenset[ResourceKey] = frozenset(),
-        history_size: int = 50_000,
+        history_size: int = DEFAULT_HISTORY_SIZE,
     ) -> None:
         self._log = SQLiteLog(path)
         self._attrs_of = attrs_of
@@ -115,7 +321,8 @@ class Storage:
                 value = self._sealer.open(value, key=key)
             obj = orjson.loads(value)
             labels, fields = self._attrs_of(rk, obj)
-            entry = Entry(rv, value, namespace, name, labels, fields)
+            span = _metadata_span(value, obj)
+            entry = Entry(rv, value, namespace, name, labels, fields, meta_span=span)
             self._committed.setdefault(rk, {}).setdefault(namespace, {})[name] = entry
         self._next_rv = self._committed_rv = self._floor = last_rv
         self._log.start(asyncio.get_running_loop(), self._on_batch)
@@ -247,10 +454,10 @@ class Storage:
         rv = self._next_rv
         meta = obj["metadata"]
         meta["resourceVersion"] = str(rv)
-        raw = orjson.dumps(obj)
+        raw, meta_start, meta_end = serialize(obj)
         labels, fields = self._attrs_of(rk, obj)
         namespace, name = meta.get("namespace", ""), meta["name"]
-        entry = Entry(rv, raw, namespace, name, labels, fields)
+        entry = Entry(rv, raw, namespace, name, labels, fields, meta_span=(meta_start, meta_end))
         key = _row_key(rk, namespace, name)
         stored: bytes | None = None
         if not deleted:

@@ -1,0 +1,91 @@
+"""Helpers for the object-lifecycle controllers' tests: polling with a deadline, raw API access.
+
+The garbage collector, namespace, service account and endpoints tests drive the embedded
+cluster with kubectl (as a user would) and read the outcome through the API, polling until
+a controller has acted or the deadline passes — never sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+import requests
+from tests.conftest import ClusterProcess
+
+__all__ = ["Api", "eventually", "owner_ref"]
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | Literal[False] | None], *, timeout: float = 20.0) -> T:
+    """Call ``probe`` until it returns something truthy; return that, or fail at the deadline."""
+    give_up = time.monotonic() + timeout
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() > give_up:
+            raise AssertionError(f"condition not reached within {timeout} s (last: {last!r})")
+        time.sleep(0.05)  # a poll interval, not a synchronisation point
+
+
+class Api:
+    """Plain HTTP to the cluster's API (what kubectl cannot do briefly: status writes)."""
+
+    def __init__(self, cluster: ClusterProcess) -> None:
+        self.base = cluster.url
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {cluster.token}"
+        self.http.verify = str(cluster.ca)
+        self.http.trust_env = False  # else requests prefers REQUESTS_CA_BUNDLE over .verify
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        """The object at ``path``, or None when it does not exist."""
+        response = self.http.get(self.base + path, timeout=30)
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        found: dict[str, Any] = response.json()
+        return found
+
+    def items(self, path: str, **params: str) -> list[dict[str, Any]]:
+        response = self.http.get(self.base + path, params=params, timeout=30)
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def create(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(self.base + path, data=json.dumps(obj), timeout=30)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    def put(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.put(self.base + path, data=json.dumps(obj), timeout=30)
+        assert response.status_code == 200, response.text
+        stored: dict[str, Any] = response.json()
+        return stored
+
+    def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Content-Type": "application/merge-patch+json"}
+        response = self.http.patch(
+            self.base + path, data=json.dumps(patch), headers=headers, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        patched: dict[str, Any] = response.json()
+        return patched
+
+
+def owner_ref(owner: dict[str, Any], *, block: bool = True) -> dict[str, Any]:
+    """An ownerReference to ``owner`` (as controllers write them, ``controller`` aside)."""
+    meta = owner["metadata"]
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "blockOwnerDeletion": block,
+    }
