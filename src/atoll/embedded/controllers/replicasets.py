@@ -114,8 +114,8 @@ def _min_ready_seconds(owner: Mapping[str, Any]) -> int:
 
 
 def _namespace_terminating(exc: ApiError) -> bool:
-    causes = getattr(exc, "causes", ()) or ()
-    if any(getattr(c, "reason", "") == "NamespaceTerminating" for c in causes):
+    """A create refused because the namespace is going away (kube marks it with a cause)."""
+    if any(cause.reason == "NamespaceTerminating" for cause in exc.causes):
         return True
     return exc.code == 403 and "because it is being terminated" in exc.message
 
@@ -244,7 +244,10 @@ class ReplicaSetController:
         if failure is not None or not acted:
             # After creates or deletes, the Pods' watch events bring the owner back at once
             # and the status is written then: one write per change instead of two.
-            await self._update_status(owner, status)
+            try:
+                await self._update_status(owner, status)
+            except Conflict:
+                return Result(requeue=True)  # written twice meanwhile (a busy rollout): later
         if failure is not None:
             return Result(requeue=True)  # back off; the Events and condition say why
         min_ready = _min_ready_seconds(owner)
