@@ -77,6 +77,10 @@ async def run(ctx: Context) -> list[Row]:
         f"  baseline, the idle server before any benchmark: RSS {idle / MB:.0f} MB; growth "
         f"{(rss - idle) / MB:.0f} MB = {per_byte:.1f} B of RSS per stored JSON byte"
     )
+    print(
+        "  the in-process controllers (informer caches) count in this RSS; "
+        "`--controllers ''` measures the API server alone"
+    )
     for mark, value in ctx.rss_marks.items():
         print(
             f"  server RSS {mark}: {value / MB:.0f} MB (ratio {value / budget:.2f} to the target)"

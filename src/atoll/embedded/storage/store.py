@@ -3,9 +3,9 @@
 - Every object lives in memory as its serialized JSON (``Entry.raw``) plus a tiny index
   (namespace, name, labels, selector fields) — never as a Python dict, which would cost
   5–10× the JSON. Reads and lists are served from here without touching SQLite. The index
-  is compact too: labels are one flat tuple, selector fields one tuple of values aligned
-  with a key tuple shared by every object of a kind, repeated strings are interned, and
-  ``raw`` is an exact-size copy (orjson's buffers carry several KB of slack each).
+  is compact too: labels are one flat tuple of interned strings, selector fields one tuple
+  of values aligned with a key tuple shared by every object of a kind (equal values shared
+  between objects), and ``raw`` is exact-size (orjson's own buffers carry KBs of slack).
 - ``raw`` is exactly ``orjson.dumps(obj)``, and the entry records where ``metadata``'s value
   lies in it, so metadata-only renderings (PartialObjectMetadata, Table rows) slice the
   bytes instead of decoding the object.
