@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from atoll.kube.informers import (
     by_node_name,
     by_owner_uid,
     key_of,
+    slim,
     split_key,
 )
 from atoll.kube.watching import Changed, Listed
@@ -137,6 +139,28 @@ async def test_late_handlers_hear_the_cache_as_adds_and_broken_handlers_are_cont
     assert sorted(late.seen) == [("add", "ns/a"), ("add", "ns/b")]
     informer.resync()
     assert sorted(late.seen)[-2:] == [("update", "ns/a"), ("update", "ns/b")]
+
+
+async def test_the_transform_slims_what_is_cached_and_delivered() -> None:
+    informer = Informer(client=None, rt=PODS, transform=slim)  # type: ignore[arg-type]
+    delivered: list[Object] = []
+    informer.add_handler(on_add=delivered.append)
+    managed = [{"manager": "kubectl", "operation": "Update", "fieldsV1": {"f:spec": {}}}]
+    phase = "".join(["Run", "ning"])  # a string the interpreter has not interned already
+    pod = obj("p", meta={"managedFields": managed}, status={"phase": phase, "ips": ["10.0.0.1"]})
+    long_value = "x" * 100
+    pod["data"] = {"blob": long_value}
+    await informer.apply(Listed([pod], "5"))
+    cached = informer.get("ns/p")
+    assert cached is not None and delivered == [cached]
+    assert "managedFields" not in cached["metadata"]
+    assert cached["status"]["phase"] is sys.intern("Running")
+    assert cached["status"]["ips"] == ["10.0.0.1"]
+    assert cached["data"]["blob"] is long_value  # long strings are left alone
+
+    await informer.apply(Changed("MODIFIED", obj("p", rv="6", meta={"managedFields": managed})))
+    updated = informer.get("ns/p")
+    assert updated is not None and "managedFields" not in updated["metadata"]
 
 
 # --- against the embedded cluster -----------------------------------------------------------

@@ -13,12 +13,20 @@ dicts themselves: treat them as read-only, copy before changing.
 
 ``InformerFactory`` shares one informer per (resource type, namespace, selectors) between
 all controllers of a process; its informers run in a task group owned by the caller.
+
+Memory: a decoded object costs five to ten times its JSON, and an informer holds every
+object of its kind. Before caching, an informer applies a transform (client-go's
+``SetTransform``); the factory's default, ``slim``, drops ``metadata.managedFields`` (no
+controller reads them, and an update sent without them keeps the stored ones) and interns
+short strings, which repeat across objects (phases, condition types, images, timestamps).
+Together they take a typical pod from ~15 KB to ~6 KB of Python objects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +45,12 @@ __all__ = [
     "IndexFunc",
     "Informer",
     "InformerFactory",
+    "Transform",
     "by_namespace",
     "by_node_name",
     "by_owner_uid",
     "key_of",
+    "slim",
     "split_key",
 ]
 
@@ -50,6 +60,7 @@ IndexFunc = Callable[[Object], Iterable[str]]
 OnAdd = Callable[[Object], None]
 OnUpdate = Callable[[Object, Object], None]
 OnDelete = Callable[[Object], None]
+Transform = Callable[[Object], Object]
 _Objects = list[Object]  # aliases: inside Cache and Informer, ``list`` is a method
 _Keys = list[str]
 
@@ -80,6 +91,34 @@ def by_owner_uid(obj: Object) -> list[str]:
 def by_node_name(obj: Object) -> list[str]:
     node = (obj.get("spec") or {}).get("nodeName")
     return [str(node)] if node else []
+
+
+_INTERN_MAX = 64  # longer strings (certificates, scripts, JSON blobs) rarely repeat
+
+
+def _intern_in(
+    node: dict[str, Any] | list[Any], _intern: Callable[[str], str] = sys.intern
+) -> None:
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for slot, value in items:
+        if type(value) is str:
+            if len(value) <= _INTERN_MAX:
+                node[slot] = _intern(value)  # type: ignore[index]
+        elif type(value) is dict or type(value) is list:
+            _intern_in(value)
+
+
+def slim(obj: Object) -> Object:
+    """The default transform: ``obj`` without managedFields, its short strings interned.
+
+    Changes ``obj`` in place (the watch loop hands over freshly decoded objects) and
+    returns it. Dict keys need no interning: the JSON decoder already shares them.
+    """
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("managedFields", None)
+    _intern_in(obj)
+    return obj
 
 
 NAMESPACE_INDEX = "namespace"
@@ -201,8 +240,10 @@ class Informer:
         field_selector: str | None = None,
         resync_period: float | None = None,
         backoff: Backoff | None = None,
+        transform: Transform | None = None,
     ) -> None:
         self.client = client
+        self.transform = transform
         self.rt = rt
         self.namespace = namespace
         self.label_selector = label_selector
@@ -285,10 +326,15 @@ class Informer:
 
     async def apply(self, step: Step) -> None:
         """Bring the cache up to date with one step of the watch loop and notify handlers."""
+        transform = self.transform
         if isinstance(step, Listed):
-            self._replace(step.objects)
+            objects = step.objects if transform is None else map(transform, step.objects)
+            self._replace(objects)
             self._synced.set()
-        elif step.type == "DELETED":
+            return
+        if transform is not None:
+            step = Changed(step.type, transform(step.object))
+        if step.type == "DELETED":
             self._cache.remove(key_of(step.object))
             self._notify_delete(step.object)
         else:
@@ -367,9 +413,11 @@ class InformerFactory:
         *,
         resync_period: float | None = None,
         backoff: Callable[[], Backoff] = Backoff,
+        transform: Transform | None = slim,
     ) -> None:
         self.client = client
         self.resync_period = resync_period
+        self.transform = transform
         self._backoff = backoff
         self._informers: dict[_InformerKey, Informer] = {}
         self._started: set[_InformerKey] = set()
@@ -395,6 +443,7 @@ class InformerFactory:
                 field_selector=key[3],
                 resync_period=self.resync_period,
                 backoff=self._backoff(),
+                transform=self.transform,
             )
             self._informers[key] = found
         return found
