@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 from tests.conftest import ClusterProcess, start_cluster
+from tests.waiting import eventually
 
 from atoll.controllers.clocks import ManualClock
 from atoll.controllers.runtime import Controller, ControllerManager
@@ -175,18 +176,6 @@ def _terminated(pod: dict[str, Any], phase: str, stamp: str) -> dict[str, Any]:
             for c in pod["spec"]["containers"]
         ],
     }
-
-
-def eventually(probe: Callable[[], T | None], *, timeout: float = 20.0) -> T:
-    """Poll ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    give_up = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > give_up:
-            raise AssertionError(f"not reached within {timeout}s; last value {value!r}")
-        time.sleep(0.05)  # a poll interval, not a synchronisation point
 
 
 async def eventually_async(

@@ -3,7 +3,10 @@
 Controllers' tests need pods that become Ready without anything running them. The
 stand-in writes what a kubelet would write to ``pods/status``: phase Running, a pod IP,
 the four pod conditions and a ready status per container. ``KubeletStandIn`` keeps doing
-that for new pods of a namespace in a background thread until the ``with`` block ends.
+that for new pods of a namespace (those a label selector picks) in a background thread
+until the ``with`` block ends; asked to, it also does the other half of a kubelet's job
+that workload tests need: a pod being deleted gracefully is removed at once, as a kubelet
+does when its containers have stopped.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ from typing import Any
 import requests
 from tests.conftest import ClusterProcess
 
-__all__ = ["KubeletStandIn", "mark_ready"]
+__all__ = ["KubeletStandIn", "finish_terminating", "mark_ready", "session"]
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _session(cluster: ClusterProcess) -> requests.Session:
+def session(cluster: ClusterProcess) -> requests.Session:
+    """A session trusting the cluster's CA (and not ``REQUESTS_CA_BUNDLE``, which beats it)."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {cluster.token}"
     session.verify = str(cluster.ca)
@@ -64,10 +68,10 @@ def mark_ready(
     namespace: str,
     *,
     label_selector: str = "",
-    session: requests.Session | None = None,
+    http: requests.Session | None = None,
 ) -> int:
     """Mark every not-yet-ready pod of ``namespace`` Running and Ready; return how many."""
-    http = session or _session(cluster)
+    http = http or session(cluster)
     base = f"{cluster.url}/api/v1/namespaces/{namespace}/pods"
     listed = http.get(base, params={"labelSelector": label_selector}, timeout=30).json()
     marked = 0
@@ -82,12 +86,35 @@ def mark_ready(
     return marked
 
 
-class KubeletStandIn:
-    """``with KubeletStandIn(cluster, ns): ...`` keeps new pods of ``ns`` Ready."""
+def finish_terminating(cluster: ClusterProcess, namespace: str, http: requests.Session) -> None:
+    """Remove pods of ``namespace`` that are being deleted, as a kubelet would."""
+    base = f"{cluster.url}/api/v1/namespaces/{namespace}/pods"
+    for pod in http.get(base, timeout=30).json().get("items", []):
+        meta = pod["metadata"]
+        if meta.get("deletionTimestamp"):
+            body = {"gracePeriodSeconds": 0, "preconditions": {"uid": meta["uid"]}}
+            http.delete(f"{base}/{meta['name']}", json=body, timeout=30)
 
-    def __init__(self, cluster: ClusterProcess, namespace: str, *, period: float = 0.05) -> None:
+
+class KubeletStandIn:
+    """``with KubeletStandIn(cluster, ns): ...`` keeps new pods of ``ns`` Ready.
+
+    ``label_selector`` limits it to some pods; ``terminate`` also removes pods being deleted.
+    """
+
+    def __init__(
+        self,
+        cluster: ClusterProcess,
+        namespace: str,
+        *,
+        label_selector: str = "",
+        terminate: bool = False,
+        period: float = 0.05,
+    ) -> None:
         self._cluster = cluster
         self._namespace = namespace
+        self._selector = label_selector
+        self._terminate = terminate
         self._period = period
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -101,7 +128,9 @@ class KubeletStandIn:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        session = _session(self._cluster)
+        http = session(self._cluster)
         while not self._stop.is_set():
-            mark_ready(self._cluster, self._namespace, session=session)
+            mark_ready(self._cluster, self._namespace, label_selector=self._selector, http=http)
+            if self._terminate:
+                finish_terminating(self._cluster, self._namespace, http)
             self._stop.wait(self._period)  # a poll interval, not a synchronisation point

@@ -8,28 +8,15 @@ a controller has acted or the deadline passes — never sleeping a fixed time.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from tests.conftest import ClusterProcess
+from tests.waiting import eventually
 
 __all__ = ["Api", "eventually", "owner_ref"]
 
 T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | Literal[False] | None], *, timeout: float = 20.0) -> T:
-    """Call ``probe`` until it returns something truthy; return that, or fail at the deadline."""
-    give_up = time.monotonic() + timeout
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() > give_up:
-            raise AssertionError(f"condition not reached within {timeout} s (last: {last!r})")
-        time.sleep(0.05)  # a poll interval, not a synchronisation point
 
 
 class Api:

@@ -6,48 +6,24 @@
   objects and calls an observer after every event, so a test can check an invariant at
   every step of a rollout instead of sampling it.
 - ``mark_pod_ready``: what a kubelet would write for one Pod, with a chosen Ready time.
-- ``ReadyPods``: the kubelet stand-in (``kubelet_stand_in.mark_ready``), optionally for only
-  the Pods a label selector picks, on a session that trusts the cluster's CA whatever
-  ``REQUESTS_CA_BUNDLE`` says.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import requests
 from tests.conftest import ClusterProcess
-from tests.embedded.controllers.kubelet_stand_in import mark_ready
+from tests.embedded.controllers.kubelet_stand_in import session
+from tests.waiting import eventually
 
-__all__ = ["Api", "ReadyPods", "Watcher", "eventually", "mark_pod_ready"]
+__all__ = ["Api", "Watcher", "eventually", "mark_pod_ready"]
 
 T = TypeVar("T")
 Observer = Callable[[str, dict[str, Any], dict[str, dict[str, Any]]], None]
-
-
-def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, what: str = "") -> T:
-    """Call ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    give_up = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < give_up:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.05)  # a poll interval, not a synchronisation point
-    raise AssertionError(f"not reached within {timeout}s: {what or probe!r} (last: {last!r})")
-
-
-def _session(cluster: ClusterProcess) -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False  # REQUESTS_CA_BUNDLE would beat ``verify``
-    http.headers["Authorization"] = f"Bearer {cluster.token}"
-    http.verify = str(cluster.ca)
-    return http
 
 
 class Api:
@@ -55,7 +31,7 @@ class Api:
 
     def __init__(self, cluster: ClusterProcess) -> None:
         self.cluster = cluster
-        self.http = _session(cluster)
+        self.http = session(cluster)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, self.cluster.url + path, timeout=30, **kwargs)
@@ -149,28 +125,3 @@ class Watcher:
         self._rv = obj["metadata"]["resourceVersion"]
         if self._observer is not None:
             self._observer(kind, obj, self.objects)
-
-
-class ReadyPods:
-    """``with ReadyPods(cluster, ns):`` new Pods of ``ns`` (those picked) become Ready."""
-
-    def __init__(self, cluster: ClusterProcess, namespace: str, label_selector: str = "") -> None:
-        self._cluster = cluster
-        self._namespace = namespace
-        self._selector = label_selector
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> ReadyPods:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        http = _session(self._cluster)
-        while not self._stop.is_set():
-            mark_ready(self._cluster, self._namespace, label_selector=self._selector, session=http)
-            self._stop.wait(0.05)  # a poll interval, not a synchronisation point

@@ -2,7 +2,7 @@
 
 Each test registers a Node of its own (unique name and label) and selects it with the
 DaemonSet's ``nodeSelector``, so the machine's own Node (NotReady and tainted until a kubelet
-exists) and other tests' Nodes stay out of the picture. ``Kubelet`` (test-only) marks pods
+exists) and other tests' Nodes stay out of the picture. ``KubeletStandIn`` (test-only) marks pods
 Ready and removes pods being deleted.
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from tests.conftest import ClusterProcess
-from tests.embedded.controllers.workload_support import Kubelet, PodWatch, eventually, get_json
+from tests.embedded.controllers.kubelet_stand_in import KubeletStandIn
+from tests.embedded.controllers.workload_support import PodWatch, eventually, get_json
 
 from atoll.embedded.controllers.daemon_placement import pin_to_node, should_run, target_node
 from atoll.embedded.controllers.revisions import REVISION_HASH_LABEL
@@ -118,7 +119,7 @@ def test_one_pinned_pod_and_rollout_status(
     assert revision["metadata"]["name"].startswith("agent-")
     eventually(lambda: _status(cluster, ns, "agent").get("desiredNumberScheduled") == 1)
 
-    with Kubelet(cluster, ns):
+    with KubeletStandIn(cluster, ns, terminate=True):
         out = cluster.kubectl("rollout", "status", "daemonset/agent", "-n", ns, "--timeout=60s")
     assert 'daemon set "agent" successfully rolled out' in out
     status = _status(cluster, ns, "agent")
@@ -131,7 +132,7 @@ def test_rolling_update_history_and_undo(
     cluster: ClusterProcess, namespace: str, node: str
 ) -> None:
     ns = namespace
-    with Kubelet(cluster, ns), PodWatch(cluster, ns) as watch:
+    with KubeletStandIn(cluster, ns, terminate=True), PodWatch(cluster, ns) as watch:
         cluster.kubectl("apply", "-n", ns, "-f", "-", input=_ds("agent", node, image="pause:1"))
         cluster.kubectl("rollout", "status", "daemonset/agent", "-n", ns, "--timeout=60s")
         (first,) = _pods(cluster, ns)
@@ -205,7 +206,7 @@ def test_available_after_min_ready_seconds(
         assert ready_for >= timedelta(seconds=2), "timestamps have whole seconds: 3 s - 1"
         return True
 
-    with Kubelet(cluster, ns):
+    with KubeletStandIn(cluster, ns, terminate=True):
         cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
         eventually(available, what="available once ready for minReadySeconds")
     status = _status(cluster, ns, "agent")

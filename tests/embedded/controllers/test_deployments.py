@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from tests.conftest import KUBECTL, ClusterProcess
-from tests.embedded.controllers.rollout_support import Api, ReadyPods, Watcher, eventually
+from tests.embedded.controllers.kubelet_stand_in import KubeletStandIn
+from tests.embedded.controllers.rollout_support import Api, Watcher, eventually
 
 HASH = re.compile(r"^[bcdfghjklmnpqrstvwxz2456789]+$")
 
@@ -75,7 +76,7 @@ def _new_set(api: Api, namespace: str, name: str) -> dict[str, Any]:
 
 
 def test_a_new_deployment_rolls_out(cluster: ClusterProcess, api: Api, namespace: str) -> None:
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         cluster.kubectl(
             "create", "deployment", "web", "--image=nginx:1", "--replicas=3", "-n", namespace
         )
@@ -133,7 +134,7 @@ def test_min_ready_seconds_delays_availability(
         status = _get(api, namespace, "slow").get("status") or {}
         return status.get("readyReplicas", 0), status.get("availableReplicas", 0)
 
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         eventually(lambda: counts()[0] == 1, what="ready")
         assert counts() == (1, 0), "ready, but not yet for minReadySeconds"
         assert "successfully rolled out" in _rollout_status(cluster, namespace, "slow")
@@ -164,7 +165,7 @@ def test_rolling_update_keeps_within_surge_and_unavailability(
         )
         seen["fewest_ready"] = min(seen["fewest_ready"], ready)
 
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         _rollout_status(cluster, namespace, "roll")
         with (
             Watcher(api, _path(namespace, "replicasets"), sets_changed),
@@ -184,7 +185,7 @@ def test_history_undo_and_change_cause(cluster: ClusterProcess, api: Api, namesp
 
     body = _deployment("hist", 1)
     body["metadata"]["annotations"] = {"kubernetes.io/change-cause": "first"}
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         api.create(_path(namespace, "deployments"), body)
         _rollout_status(cluster, namespace, "hist")
         first = _new_set(api, namespace, "hist")["metadata"]["name"]
@@ -229,7 +230,7 @@ def test_history_undo_and_change_cause(cluster: ClusterProcess, api: Api, namesp
 
 
 def test_pause_and_resume(cluster: ClusterProcess, api: Api, namespace: str) -> None:
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         api.create(_path(namespace, "deployments"), _deployment("pause", 2))
         _rollout_status(cluster, namespace, "pause")
         cluster.kubectl("rollout", "pause", "deploy/pause", "-n", namespace)
@@ -256,7 +257,7 @@ def test_pause_and_resume(cluster: ClusterProcess, api: Api, namespace: str) -> 
 
 
 def test_restart_rolls_a_new_replica_set(cluster: ClusterProcess, api: Api, namespace: str) -> None:
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         api.create(_path(namespace, "deployments"), _deployment("restart", 2))
         _rollout_status(cluster, namespace, "restart")
         cluster.kubectl("rollout", "restart", "deploy/restart", "-n", namespace)
@@ -277,7 +278,7 @@ def test_scaling_is_proportional_during_a_rollout(
     # Only "good" pods become ready, so a rollout to a "bad" template stalls half-way.
     body = _deployment("prop", 10)
     body["spec"]["template"]["metadata"]["labels"]["track"] = "good"
-    with ReadyPods(cluster, namespace, "track=good"):
+    with KubeletStandIn(cluster, namespace, label_selector="track=good"):
         api.create(_path(namespace, "deployments"), body)
         _rollout_status(cluster, namespace, "prop")
         patch = {"spec": {"template": {"metadata": {"labels": {"track": "bad"}}}}}
@@ -305,7 +306,7 @@ def test_recreate_removes_old_pods_before_creating_new_ones(
     cluster: ClusterProcess, api: Api, namespace: str
 ) -> None:
     body = _deployment("recreate", 3, strategy={"type": "Recreate"})
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         api.create(_path(namespace, "deployments"), body)
         _rollout_status(cluster, namespace, "recreate")
         old_hash = _new_set(api, namespace, "recreate")["metadata"]["labels"]["pod-template-hash"]
@@ -358,7 +359,7 @@ def test_progress_deadline_exceeded(cluster: ClusterProcess, api: Api, namespace
 def test_old_replica_sets_beyond_the_history_limit_are_deleted(
     cluster: ClusterProcess, api: Api, namespace: str
 ) -> None:
-    with ReadyPods(cluster, namespace):
+    with KubeletStandIn(cluster, namespace):
         api.create(_path(namespace, "deployments"), _deployment("limit", 1, revisionHistoryLimit=1))
         for tag in ("2", "3", "4"):
             _rollout_status(cluster, namespace, "limit")

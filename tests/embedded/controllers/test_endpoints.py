@@ -52,7 +52,7 @@ def _all_running(cluster: ClusterProcess, api: Api, namespace: str) -> None:
     """Mark the namespace's pods Ready until none is left (a write may lose a race)."""
 
     def running() -> bool:
-        mark_ready(cluster, namespace, session=api.http)
+        mark_ready(cluster, namespace, http=api.http)
         pods = api.items(f"/api/v1/namespaces/{namespace}/pods")
         return all(p.get("status", {}).get("phase") == "Running" for p in pods)
 

@@ -1,6 +1,6 @@
 """The StatefulSet controller in the embedded cluster, observed through kubectl and watches.
 
-Nothing runs pods yet: ``mark_ready`` and ``Kubelet`` (test-only) play the kubelet's part, so
+Nothing runs pods yet: ``mark_ready`` and ``KubeletStandIn`` (test-only) play the kubelet's part, so
 each test decides when a pod becomes Running and Ready and can watch the controller wait.
 """
 
@@ -10,14 +10,8 @@ import json
 from typing import Any
 
 from tests.conftest import ClusterProcess
-from tests.embedded.controllers.kubelet_stand_in import mark_ready
-from tests.embedded.controllers.workload_support import (
-    Kubelet,
-    PodWatch,
-    eventually,
-    get_json,
-    session,
-)
+from tests.embedded.controllers.kubelet_stand_in import KubeletStandIn, mark_ready, session
+from tests.embedded.controllers.workload_support import PodWatch, eventually, get_json
 
 from atoll.embedded.controllers.revisions import (
     REVISION_HASH_LABEL,
@@ -70,7 +64,7 @@ def _revisions(cluster: ClusterProcess, ns: str) -> dict[str, dict[str, Any]]:
 
 def _ready_one(cluster: ClusterProcess, ns: str, pod: str) -> None:
     selector = f"{POD_NAME}={pod}"
-    assert mark_ready(cluster, ns, label_selector=selector, session=session(cluster)) == 1
+    assert mark_ready(cluster, ns, label_selector=selector, http=session(cluster)) == 1
 
 
 def test_revision_hash_is_fnv32a_in_the_safe_alphabet() -> None:
@@ -133,7 +127,7 @@ def test_scale_down_in_reverse_order_keeps_claims(cluster: ClusterProcess, names
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
     }
     manifest = _sts("db", replicas=3, volumeClaimTemplates=[claim])
-    with Kubelet(cluster, ns), PodWatch(cluster, ns) as watch:
+    with KubeletStandIn(cluster, ns, terminate=True), PodWatch(cluster, ns) as watch:
         cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
         eventually(lambda: _status(cluster, ns, "db").get("readyReplicas") == 3, what="ready")
         claims = {c["metadata"]["name"]: c for c in _get(cluster, ns, "pvc")["items"]}
@@ -157,7 +151,7 @@ def test_partition_rollout_then_kubectl_undo(cluster: ClusterProcess, namespace:
     ns = namespace
     strategy = {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}
     manifest = _sts("web", replicas=3, image="nginx:1.19", updateStrategy=strategy)
-    with Kubelet(cluster, ns), PodWatch(cluster, ns) as watch:
+    with KubeletStandIn(cluster, ns, terminate=True), PodWatch(cluster, ns) as watch:
         cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
         eventually(lambda: _status(cluster, ns, "web").get("readyReplicas") == 3, what="ready")
         first = _status(cluster, ns, "web")["updateRevision"]
@@ -206,7 +200,7 @@ def test_partition_rollout_then_kubectl_undo(cluster: ClusterProcess, namespace:
 def test_on_delete_updates_only_deleted_pods(cluster: ClusterProcess, namespace: str) -> None:
     ns = namespace
     manifest = _sts("od", replicas=2, updateStrategy={"type": "OnDelete"})
-    with Kubelet(cluster, ns):
+    with KubeletStandIn(cluster, ns, terminate=True):
         cluster.kubectl("apply", "-n", ns, "-f", "-", input=manifest)
         eventually(lambda: _status(cluster, ns, "od").get("readyReplicas") == 2, what="ready")
         first = _status(cluster, ns, "od")["updateRevision"]
