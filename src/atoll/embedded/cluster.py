@@ -43,6 +43,7 @@ from .apiserver.admission import ServiceIPs
 from .apiserver.app import ApiServerApp
 from .apiserver.crdserving import CrdServing
 from .apiserver.disruption import DisruptionBudgets
+from .apiserver.kubeletproxy import KubeletProxy
 from .apiserver.limitranges import LimitRangeAdmission
 from .apiserver.options import WriteOptions
 from .apiserver.quota import ResourceQuotaAdmission
@@ -50,7 +51,10 @@ from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
 from .bootstrap import bootstrap_objects
-from .controllers import ControllerOptions, all_controllers
+from .controllers import KUBELET_PORT, ControllerOptions, all_controllers
+from .hostinfo import read_host_info
+from .kubelet.kubelet import Kubelet
+from .kubelet.server import KubeletApp
 from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
@@ -127,6 +131,7 @@ class EmbeddedCluster:
         else:
             self.tls = ensure_serving_certificate(self.data_dir, settings.host)
         self.url = ""
+        self.kubelet_port: int | None = None
         self._stopping = asyncio.Event()
         self.ready = asyncio.Event()
 
@@ -145,9 +150,15 @@ class EmbeddedCluster:
         port = sock.getsockname()[1]
         host = f"[{self.settings.host}]" if ":" in self.settings.host else self.settings.host
         self.url = f"https://{host}:{port}"
+        kubelets = KubeletProxy(token=self.token, ca=self.tls.ca)
         app = ApiServerApp(
-            self.registry, token=self.token, server_address=f"{self.settings.host}:{port}"
+            self.registry,
+            token=self.token,
+            server_address=f"{self.settings.host}:{port}",
+            kubelets=kubelets,
         )
+        kubelet_socket = self._bind(port=0) if self.settings.kubelet else None
+        self.kubelet_port = kubelet_socket.getsockname()[1] if kubelet_socket else None
         server = _Server(self._uvicorn_config(app))
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         try:
@@ -163,7 +174,15 @@ class EmbeddedCluster:
                 asyncio.create_task(self._expire_events()),
                 asyncio.create_task(self._run_controllers()),
             ]
+            kubelet = (
+                asyncio.create_task(self._run_kubelet(kubelet_socket))
+                if kubelet_socket is not None
+                else None
+            )
             await self._stopping.wait()
+            if kubelet is not None:  # first, while the API still answers: pods stop cleanly
+                kubelet.cancel()
+                await asyncio.gather(kubelet, return_exceptions=True)
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
@@ -174,7 +193,30 @@ class EmbeddedCluster:
                 await serving
             for task in list(self.tasks):
                 task.cancel()
+            await kubelets.close()
             await self.storage.close()
+
+    async def _run_kubelet(self, sock: socket.socket) -> None:
+        """Run this node's pods, as an API client of this server (not under the Lease: a
+        kubelet belongs to its node, not to the control plane), and serve its own API."""
+        config = ClusterConfig.from_kubeconfig(self.kubeconfig_path)
+        host = await asyncio.to_thread(read_host_info, self.data_dir)
+        async with KubeClient(config, user_agent=f"kubelet/{self.settings.node_name}") as client:
+            kubelet = Kubelet(
+                client,
+                node_name=self.settings.node_name,
+                data_dir=self.data_dir / "kubelet",
+                node_cpu_millis=host.cpus * 1000,
+                node_memory=host.memory_bytes,
+            )
+            server = _Server(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
+            serving = asyncio.create_task(server.serve(sockets=[sock]))
+            try:
+                await kubelet.run()
+            finally:
+                server.should_exit = True
+                with contextlib.suppress(asyncio.CancelledError):
+                    await serving
 
     async def _run_controllers(self) -> None:
         """Run the controllers as API clients of this server, under a Lease (leader lock)."""
@@ -182,6 +224,7 @@ class EmbeddedCluster:
         options = ControllerOptions(
             node_name=self.settings.node_name,
             kubelet=self.settings.kubelet,
+            kubelet_port=self.kubelet_port or KUBELET_PORT,
             data_dir=self.data_dir,
         )
         async with KubeClient(config, user_agent="atoll-controller-manager") as client:
@@ -208,16 +251,16 @@ class EmbeddedCluster:
                 except LeadershipLost:
                     logger.warning("controllers lost their leader lease; campaigning again")
 
-    def _bind(self) -> socket.socket:
+    def _bind(self, port: int | None = None) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.settings.host, self.settings.port))
+        sock.bind((self.settings.host, self.settings.port if port is None else port))
         sock.listen(1024)
         sock.setblocking(False)
         return sock
 
-    def _uvicorn_config(self, app: ApiServerApp) -> uvicorn.Config:
+    def _uvicorn_config(self, app: ApiServerApp | KubeletApp) -> uvicorn.Config:
         return uvicorn.Config(
             app,
             loop="none",

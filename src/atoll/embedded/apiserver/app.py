@@ -21,6 +21,7 @@ from atoll.errors import ApiError, InternalError, MethodNotAllowed, NotFound, Un
 
 from . import discovery, openapi
 from .handlers import ResourceHandlers, json_response
+from .kubeletproxy import KubeletProxy
 from .registry import Registry
 from .requests import parse_request
 
@@ -46,11 +47,18 @@ def status_response(error: ApiError) -> Response:
 class ApiServerApp:
     """ASGI app serving the Kubernetes API of one embedded cluster."""
 
-    def __init__(self, registry: Registry, *, token: str, server_address: str) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        token: str,
+        server_address: str,
+        kubelets: KubeletProxy | None = None,
+    ) -> None:
         self.registry = registry
         self.token = token
         self.server_address = server_address
-        self.handlers = ResourceHandlers(registry)
+        self.handlers = ResourceHandlers(registry, kubelets)
         self.ready = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -23,6 +23,7 @@ from atoll.errors import ApiError, BadRequest, Expired, MethodNotAllowed, NotFou
 
 from . import subresources
 from .bodies import decode_document, media_type, read_body
+from .kubeletproxy import KubeletProxy
 from .options import DeleteOptions, ListOptions, WriteOptions, parse_bool, parse_int
 from .patching import patch
 from .registry import Registry, WriteResult
@@ -97,8 +98,9 @@ def _success_status(resource: Resource, obj: Mapping[str, Any]) -> dict[str, Any
 
 
 class ResourceHandlers:
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, kubelets: KubeletProxy | None = None) -> None:
         self.registry = registry
+        self.kubelets = kubelets
 
     async def handle(self, request: Request, info: RequestInfo) -> Response:
         resource = self.registry.catalog.get(info.group, info.version, info.resource)

@@ -2,8 +2,8 @@
 
 ``status`` writes change only ``.status``; ``scale`` maps an ``autoscaling/v1`` Scale onto
 the replicas of Deployments, ReplicaSets, StatefulSets, ReplicationControllers and custom
-resources with a scale subresource. Pod ``log`` and the streaming subresources belong to
-the kubelet; until one runs a pod, they answer as a real cluster does for a pod that has
+resources with a scale subresource. Pod ``log`` is asked of the pod's kubelet
+(``kubeletproxy``); a pod no kubelet runs answers as a real cluster does for a pod that has
 not started.
 """
 
@@ -52,7 +52,7 @@ async def handle(
     if info.subresource == "eviction" and request.method == "POST":
         return await _eviction(handlers, request, info, resource)
     if info.subresource == "log" and request.method == "GET":
-        return _log(handlers, info, resource)
+        return await _log(handlers, request, info, resource)
     if info.subresource in ("exec", "attach", "portforward"):
         raise BadRequest("Upgrade request required")
     raise MethodNotAllowed("the server does not allow this method on the requested resource")
@@ -244,18 +244,38 @@ async def _eviction(
     )
 
 
-def _log(handlers: ResourceHandlers, info: RequestInfo, resource: Resource) -> Response:
+async def _log(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
     pod = handlers.registry.get(resource, info.namespace or "", info.name).decode()
-    containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
-    name = containers[0] if len(containers) == 1 else None
+    spec = pod.get("spec") or {}
+    containers = [c.get("name", "") for c in spec.get("containers") or []]
+    every = [*(c.get("name", "") for c in spec.get("initContainers") or []), *containers]
+    name = request.query_params.get("container") or (
+        containers[0] if len(containers) == 1 else None
+    )
     if name is None:
         raise BadRequest(
             f"a container name must be specified for pod {info.name}, choose one of: "
             f"[{' '.join(containers)}]"
         )
-    raise BadRequest(
-        f'container "{name}" in pod "{info.name}" is waiting to start: ContainerCreating'
-    )
+    if name not in every:
+        raise BadRequest(f"container {name} is not valid for pod {info.name}")
+    node_name = spec.get("nodeName")
+    if not node_name or handlers.kubelets is None:
+        raise BadRequest(
+            f'container "{name}" in pod "{info.name}" is waiting to start: ContainerCreating'
+        )
+    nodes = handlers.registry.catalog.get("", "v1", "nodes")
+    assert nodes is not None
+    try:
+        node = handlers.registry.get(nodes, "", node_name).decode()
+    except NotFound:
+        raise BadRequest(
+            f"pod {info.name} is bound to node {node_name}, which does not exist"
+        ) from None
+    query = dict(request.query_params)
+    return await handlers.kubelets.logs(node, info.namespace or "", info.name, name, query)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

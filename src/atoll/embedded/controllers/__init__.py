@@ -18,7 +18,9 @@ from pathlib import Path
 from atoll.controllers.clocks import Clock, SystemClock
 from atoll.controllers.runtime import Controller
 
-__all__ = ["ControllerFactory", "ControllerOptions", "all_controllers"]
+__all__ = ["KUBELET_PORT", "ControllerFactory", "ControllerOptions", "all_controllers"]
+
+KUBELET_PORT = 10250  # a real kubelet's; the embedded one listens wherever it could bind
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,7 @@ class ControllerOptions:
 
     node_name: str = "atoll"
     kubelet: bool = False  # False: nothing runs pods; the node is NotReady and tainted
+    kubelet_port: int = KUBELET_PORT  # where the kubelet's API answers (Node daemonEndpoints)
     scheduler: bool = True
     clock: Clock = field(default_factory=SystemClock)
     data_dir: Path | None = None  # the node reports this filesystem's capacity

@@ -61,7 +61,6 @@ LEASE_DURATION_SECONDS = 40  # the kubelet's nodeLeaseDurationSeconds
 LEASE_RENEW_SECONDS = 10.0  # a quarter of the duration, as the kubelet renews
 STATUS_REPORT_SECONDS = 40.0  # heartbeat-only status writes at most this often
 _SLACK = 0.5  # renew a little early rather than wake up a hair too soon, twice
-_KUBELET_PORT = 10250
 _FIELD_MANAGER = "atoll-node"
 
 # (type, reason when healthy, message when healthy) of the pressure conditions.
@@ -192,6 +191,7 @@ class NodeController:
     def __init__(self, options: ControllerOptions) -> None:
         self.node_name = options.node_name
         self.ready = options.kubelet
+        self.kubelet_port = options.kubelet_port
         self.clock: Clock = options.clock
         # ControllerOptions has no data directory yet: measure the filesystem we run from.
         self._storage_path: Path = getattr(options, "data_dir", None) or Path(".")
@@ -249,7 +249,7 @@ class NodeController:
                 {"type": "InternalIP", "address": "127.0.0.1"},
                 {"type": "Hostname", "address": host.hostname},
             ],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": _KUBELET_PORT}},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": self.kubelet_port}},
             "nodeInfo": host.node_info(),
         }
 

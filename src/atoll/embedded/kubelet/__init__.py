@@ -1,0 +1,1 @@
+"""The embedded cluster's kubelet: runtimes, volumes, probes, logs, exec and metrics."""

@@ -1,0 +1,287 @@
+"""The host-process runtime: a container is a process group on this machine.
+
+Each container runs in its own session (so its process group is signalled as one), with
+the pod's environment, in its working directory, its output piped to the kubelet. When the
+image was pulled, the entrypoint and its files come from the extracted root filesystem
+(``argv[0]`` and ``PATH`` are looked up there first); otherwise the command is looked up on
+the host's ``PATH``.
+
+Nothing outlives the kubelet: the main process is started through ``setpriv --pdeathsig
+KILL``, so it dies with the kubelet even after ``kill -9``; when the main process exits, the
+rest of its process group is killed, as the end of a container's PID namespace would; and a
+record of every container (pid, process group, start time) lets the next start kill what a
+crash left behind (``cleanup``) — matching start times, so a recycled pid is never hit.
+
+Volumes, as root: the container starts in a private mount namespace (``unshare --mount``)
+where each volume is bind-mounted at its mountPath; a mount point that does not exist on
+the host is created as an empty directory first (the only trace left on the host). Without
+root there is no private mount namespace: mounts are skipped and each volume's host path is
+given in ``ATOLL_MOUNT_<n>`` variables ("<target>=<source>") — documented, not hidden.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shlex
+import shutil
+import signal
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .runtime import Container, Exit, Launch, Mount, StartError, Stream
+
+__all__ = ["ProcessContainer", "ProcessRuntime"]
+
+logger = logging.getLogger(__name__)
+
+_RECORD = "process.json"
+_DRAIN_SECONDS = 2.0  # output still arriving after the main process exited
+_SETPRIV = shutil.which("setpriv")
+_UNSHARE = shutil.which("unshare")
+
+
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[2])
+
+
+def _members(pgid: int, not_before: int) -> list[int]:
+    """Processes of group ``pgid`` started at or after ``not_before`` (clock ticks)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        started = _start_time(pid)
+        if _group_of(pid) == pgid and started is not None and started >= not_before:
+            found.append(pid)
+    return found
+
+
+def resolve_argv(argv: Sequence[str], env: Mapping[str, str], rootfs: Path | None) -> list[str]:
+    """``argv`` with its program found: in the image's root filesystem first, then the host.
+
+    Raises ``StartError`` (reason ``ContainerCannotRun``, as Docker says) when it is nowhere.
+    """
+    if not argv:
+        raise StartError("CreateContainerError", "no command specified")
+    program = argv[0]
+    if rootfs is not None:
+        if program.startswith("/"):
+            inside = rootfs / program.lstrip("/")
+            if inside.is_file():
+                return [str(inside), *argv[1:]]
+        else:
+            for directory in env.get("PATH", "").split(":"):
+                inside = rootfs / directory.lstrip("/") / program
+                if directory and inside.is_file() and os.access(inside, os.X_OK):
+                    return [str(inside), *argv[1:]]
+    host_path = env.get("PATH") if rootfs is None else None
+    found = shutil.which(program, path=host_path or os.defpath + ":/usr/local/bin:/usr/sbin")
+    if found is None and "/" in program and Path(program).is_file():
+        found = program
+    if found is None:
+        where = "the image or on this host" if rootfs is not None else "this host's PATH"
+        raise StartError(
+            "ContainerCannotRun",
+            f'exec: "{program}": executable file not found in {where}',
+        )
+    return [found, *argv[1:]]
+
+
+def _mount_script(mounts: Sequence[Mount], argv: Sequence[str]) -> list[str]:
+    """``unshare --mount`` running a shell that bind-mounts each volume, then execs ``argv``."""
+    lines = ["set -e"]
+    for mount in mounts:
+        source = mount.source / mount.sub_path if mount.sub_path else mount.source
+        target = shlex.quote(mount.target)
+        kind = "-d" if source.is_dir() else "-e"
+        make = (
+            f"mkdir -p {target}"
+            if source.is_dir()
+            else f"mkdir -p $(dirname {target}); touch {target}"
+        )
+        lines.append(f"[ {kind} {target} ] || {{ {make}; }}")
+        lines.append(f"mount --bind {shlex.quote(str(source))} {target}")
+        if mount.read_only:
+            lines.append(f"mount -o remount,bind,ro {target}")
+    lines.append('exec "$@"')
+    assert _UNSHARE is not None
+    return [
+        _UNSHARE,
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "\n".join(lines),
+        "sh",
+        *argv,
+    ]
+
+
+class ProcessContainer:
+    """One running process group; see the module doc."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        launch: Launch,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str,
+    ) -> None:
+        self._process = process
+        self._launch = launch
+        self._argv, self._env, self._cwd = argv, env, cwd
+        self._started_at = datetime.now(UTC)
+        self._pumps = [
+            asyncio.create_task(self._pump(process.stdout, "stdout")),
+            asyncio.create_task(self._pump(process.stderr, "stderr")),
+        ]
+        self._exit: Exit | None = None
+
+    @property
+    def container_id(self) -> str:
+        return f"process://{self._launch.name}"
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def started_at(self) -> datetime:
+        return self._started_at
+
+    async def _pump(self, reader: asyncio.StreamReader | None, stream: Stream) -> None:
+        if reader is None:
+            return
+        while chunk := await reader.read(65536):
+            self._launch.on_output(stream, chunk)
+
+    async def wait(self) -> Exit:
+        if self._exit is not None:
+            return self._exit
+        code = await self._process.wait()
+        self.signal(signal.SIGKILL)  # the rest of the group dies with its main process
+        _, pending = await asyncio.wait(self._pumps, timeout=_DRAIN_SECONDS)
+        for task in pending:
+            task.cancel()
+        if code < 0:
+            self._exit = Exit(128 - code, datetime.now(UTC), signal=-code)
+        else:
+            self._exit = Exit(code, datetime.now(UTC))
+        with contextlib.suppress(OSError):
+            (self._launch.state_dir / _RECORD).unlink()
+        return self._exit
+
+    def signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signum)
+
+    async def exec(self, argv: Sequence[str], *, timeout: float) -> tuple[int, bytes]:
+        try:
+            resolved = resolve_argv(argv, self._env, self._launch.rootfs)
+        except StartError as error:
+            return 126, error.message.encode()
+        process = await asyncio.create_subprocess_exec(
+            *resolved,
+            env=self._env,
+            cwd=self._cwd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            raise
+        return process.returncode or 0, output
+
+
+class ProcessRuntime:
+    """Starts containers as host process groups."""
+
+    name = "process"
+
+    def __init__(self) -> None:
+        self.mount_namespaces = os.geteuid() == 0 and _UNSHARE is not None
+
+    async def start(self, launch: Launch) -> Container:
+        env = dict(launch.env)
+        argv = resolve_argv(launch.argv, env, launch.rootfs)
+        cwd = self._working_dir(launch)
+        mounts = [m for m in launch.mounts if m.source.exists()]
+        if mounts and self.mount_namespaces:
+            argv = _mount_script(mounts, argv)
+        else:
+            for index, mount in enumerate(mounts):
+                env[f"ATOLL_MOUNT_{index}"] = f"{mount.target}={mount.source}"
+        if _SETPRIV is not None:
+            argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *argv]
+        launch.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                env=env,
+                cwd=cwd,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as error:
+            raise StartError("ContainerCannotRun", f"{argv[0]}: {error.strerror}") from error
+        record = {"pid": process.pid, "pgid": process.pid, "start": _start_time(process.pid)}
+        (launch.state_dir / _RECORD).write_text(json.dumps(record))
+        return ProcessContainer(process, launch, argv, env, cwd)
+
+    def _working_dir(self, launch: Launch) -> str:
+        if launch.rootfs is not None:
+            inside = launch.rootfs / launch.working_dir.lstrip("/")
+            if inside.is_dir():
+                return str(inside)
+        if launch.working_dir and Path(launch.working_dir).is_dir():
+            return launch.working_dir
+        scratch = launch.state_dir / "work"
+        scratch.mkdir(parents=True, exist_ok=True)
+        return str(scratch)
+
+    def cleanup(self, state_root: Path) -> int:
+        """Kill process groups an earlier kubelet started and did not stop; see the module doc."""
+        killed = 0
+        for record_path in state_root.glob(f"**/{_RECORD}"):
+            try:
+                record = json.loads(record_path.read_text())
+                pgid, start = int(record["pgid"]), int(record["start"] or 0)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            for pid in _members(pgid, start):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+            record_path.unlink(missing_ok=True)
+        if killed:
+            logger.warning("killed %d processes left by an earlier run of the kubelet", killed)
+        return killed

@@ -1,0 +1,534 @@
+"""One pod's life on this node: the kubelet's pod worker.
+
+``PodWorker.run`` takes a pod from bound to gone: it prepares the volumes, runs the init
+containers one by one (each must succeed), then starts every container under a supervisor
+that restarts it as ``restartPolicy`` says, with the kubelet's back-off (10 s doubling to
+five minutes, shown as ``CrashLoopBackOff``; the first restart is immediate; a container
+that ran ten minutes starts afresh). Probes run beside each container. Status is written
+whenever it changes, coalesced: the writer always sends the newest state.
+
+Deletion: once the pod has a deletionTimestamp, every container is stopped — preStop hook,
+SIGTERM, then SIGKILL when the grace period runs out — and the pod is deleted for good
+(grace 0, with a uid precondition so a newer pod of the same name is never hit). A pod that
+vanished from the API (force-deleted) is killed at once.
+
+``PodHost`` is what the worker needs from the kubelet; the worker never talks HTTP itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+
+from atoll.kube.quantities import parse_quantity
+
+from .env import PodFacts, build_env, expand
+from .probes import ProbeKind, Prober
+from .runtime import Container, Exit, Launch, OnOutput, Runtime, StartError
+from .status import ContainerState, pod_status
+from .volumes import Volumes, VolumeSource
+
+__all__ = ["ImageInfo", "LogSink", "PodHost", "PodWorker", "backoff_delay"]
+
+logger = logging.getLogger(__name__)
+
+Object = dict[str, Any]
+
+BACKOFF_INITIAL = 10.0
+BACKOFF_MAX = 300.0
+BACKOFF_RESET = 600.0  # a container that ran this long restarts without back-off
+DEFAULT_GRACE = 30
+
+
+def backoff_delay(failures: int) -> float:
+    """Seconds before restart number ``failures`` (1-based): 0, 10, 20, 40 … 300."""
+    if failures <= 1:
+        return 0.0
+    return float(min(BACKOFF_INITIAL * 2.0 ** (failures - 2), BACKOFF_MAX))
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What a pulled image contributes; None from ``PodHost.image`` means run on the host."""
+
+    rootfs: Path
+    image_id: str
+    entrypoint: Sequence[str]
+    cmd: Sequence[str]
+    env: Sequence[str]
+    working_dir: str
+    user: str
+
+
+class LogSink(Protocol):
+    def write(self, stream: str, data: bytes) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PodHost(Protocol):
+    runtime: Runtime
+    source: VolumeSource
+    session: aiohttp.ClientSession
+    host_ip: str
+    node_cpu_millis: int
+    node_memory: int
+
+    def pod_dir(self, pod: Object) -> Path: ...
+
+    def open_log(self, pod: Object, container: str, restart_count: int) -> LogSink: ...
+
+    async def image(self, pod: Object, container: Object) -> ImageInfo | None: ...
+
+    async def write_status(self, pod: Object, status: Object) -> None: ...
+
+    async def delete_pod(self, pod: Object) -> None: ...
+
+    async def event(self, pod: Object, type: str, reason: str, message: str) -> None: ...
+
+
+class PodWorker:
+    """Runs one pod; ``update`` hands it the newest object, ``run`` is its whole life."""
+
+    def __init__(self, host: PodHost, pod: Object) -> None:
+        self.host = host
+        self.pod = pod
+        self.uid = str(pod["metadata"]["uid"])
+        spec = pod.get("spec") or {}
+        previous = self._previous_statuses(pod)
+        self.init = [self._state(c, previous, init=True) for c in spec.get("initContainers") or []]
+        self.apps = [self._state(c, previous) for c in spec.get("containers") or []]
+        self.started_at = datetime.now(UTC)
+        self.phase = "Pending"
+        known = (pod.get("status") or {}).get("phase")
+        self._finished_before = known in ("Succeeded", "Failed")
+        if self._finished_before:  # it ran to its end before a kubelet restart: never rerun
+            self.phase = str(known)
+        self.running: dict[str, Container] = {}
+        self.sinks: dict[str, LogSink] = {}
+        self._failures: dict[str, int] = {}
+        self._dirty = asyncio.Event()
+        self._terminating = asyncio.Event()
+        self._gone = False
+        self._deleted = False
+        self._grace_cap: float | None = None
+        self._written: Object | None = None
+        self._volumes: Volumes | None = None
+        self._pod_ip = host.host_ip
+
+    @staticmethod
+    def _previous_statuses(pod: Object) -> dict[str, Object]:
+        status = pod.get("status") or {}
+        found = [
+            *(status.get("initContainerStatuses") or []),
+            *(status.get("containerStatuses") or []),
+        ]
+        return {s.get("name", ""): s for s in found}
+
+    @staticmethod
+    def _state(
+        container: Object, previous: dict[str, Object], *, init: bool = False
+    ) -> ContainerState:
+        state = ContainerState(container["name"], container.get("image", ""), init=init)
+        before = previous.get(container["name"])
+        if before and before.get("containerID"):  # a kubelet restart: keep counting restarts
+            state.restart_count = int(before.get("restartCount") or 0) + 1
+        return state
+
+    @property
+    def name(self) -> str:
+        meta = self.pod["metadata"]
+        return f"{meta['namespace']}/{meta['name']}"
+
+    # -- from the kubelet -------------------------------------------------------------
+
+    def update(self, pod: Object) -> None:
+        self.pod = pod
+        if (pod.get("metadata") or {}).get("deletionTimestamp"):
+            self._terminating.set()
+
+    def gone(self, *, grace: float = 0, deleted: bool = True) -> None:
+        """Stop everything within ``grace`` seconds, writing nothing more to the API: the pod
+        was force-deleted (``deleted``), or the kubelet is shutting down."""
+        self._gone = True
+        self._deleted = self._deleted or deleted
+        self._grace_cap = grace
+        self._terminating.set()
+
+    @property
+    def gone_for_good(self) -> bool:
+        """Whether the pod was deleted (its directory and logs can go)."""
+        return self._deleted
+
+    async def refresh_volumes(self) -> None:
+        if self._volumes is not None and not self._terminating.is_set():
+            await self._volumes.refresh()
+
+    # -- the life of the pod ----------------------------------------------------------
+
+    async def run(self) -> None:
+        reporter = asyncio.create_task(self._report())
+        life = asyncio.create_task(self._live())
+        stop = asyncio.create_task(self._terminating.wait())
+        try:
+            await asyncio.wait([life, stop], return_when=asyncio.FIRST_COMPLETED)
+            if life.done():
+                if not life.cancelled() and life.exception() is not None:
+                    logger.error(
+                        "pod %s failed in the kubelet", self.name, exc_info=life.exception()
+                    )
+                    self.phase = "Failed"
+                    self._changed()
+                await stop  # a finished pod stays until it is deleted
+            else:
+                stop.cancel()
+                life.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await life
+            await self._terminate()
+        finally:
+            stop.cancel()
+            if self._volumes is not None:
+                self._volumes.teardown()
+            await self._flush(reporter)
+        if not self._gone:
+            await self.host.delete_pod(self.pod)
+            self._deleted = True
+
+    async def _flush(self, reporter: asyncio.Task[None]) -> None:
+        """Write the final status (unless the pod is gone), then stop the reporter."""
+        reporter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporter
+        if not self._gone:
+            try:
+                await self._write_status()
+            except Exception:
+                logger.exception("writing the final status of pod %s failed", self.name)
+
+    async def _live(self) -> None:
+        if self._finished_before:
+            return
+        await self._prepare()
+        if not await self._run_init_containers():
+            self.phase = "Failed"
+            self._changed()
+            return
+        self.phase = "Running"
+        self._changed()
+        policy = (self.pod.get("spec") or {}).get("restartPolicy") or "Always"
+        specs = {c["name"]: c for c in (self.pod.get("spec") or {}).get("containers") or []}
+        async with asyncio.TaskGroup() as group:
+            for state in self.apps:
+                group.create_task(self._supervise(state, specs[state.name], policy))
+        failed = any(s.terminated and s.terminated.exit_code != 0 for s in self.apps)
+        self.phase = "Failed" if failed else "Succeeded"
+        self._changed()
+
+    async def _prepare(self) -> None:
+        facts = PodFacts(
+            self.pod,
+            self.host.host_ip,
+            self._pod_ip,
+            self.host.node_cpu_millis,
+            self.host.node_memory,
+        )
+        volumes = Volumes(
+            self.pod, self.host.pod_dir(self.pod) / "volumes", self.host.source, facts
+        )
+        while True:
+            try:
+                await volumes.prepare()
+                break
+            except StartError as error:
+                for state in [*self.init, *self.apps]:
+                    state.set_waiting(
+                        "ContainerCreating" if not state.init else "PodInitializing", ""
+                    )
+                await self.host.event(self.pod, "Warning", "FailedMount", error.message)
+                self._changed()
+                await asyncio.sleep(2.0)  # retry interval for a missing volume source
+        self._volumes = volumes
+
+    async def _run_init_containers(self) -> bool:
+        specs = {c["name"]: c for c in (self.pod.get("spec") or {}).get("initContainers") or []}
+        policy = (self.pod.get("spec") or {}).get("restartPolicy") or "Always"
+        for state in self.apps:
+            if self.init:
+                state.set_waiting("PodInitializing")
+        for state in self.init:
+            first = True
+            while True:
+                await self._back_off(state)
+                if not first and state.container_id:
+                    state.restart_count += 1
+                first = False
+                exit = await self._run_container(state, specs[state.name])
+                if exit is not None and exit.exit_code == 0:
+                    break
+                if exit is not None and policy == "Never":
+                    return False
+        for state in self.apps:
+            state.set_waiting("ContainerCreating")
+        return True
+
+    async def _supervise(self, state: ContainerState, spec: Object, policy: str) -> None:
+        first = True
+        while True:
+            await self._back_off(state)
+            if not first and state.container_id:
+                state.restart_count += 1  # counted as the new instance starts, as kube does
+            first = False
+            exit = await self._run_container(state, spec)
+            if exit is None:
+                continue  # could not start: back off and try again, whatever the policy
+            if policy == "Never" or (policy == "OnFailure" and exit.exit_code == 0):
+                return
+
+    async def _back_off(self, state: ContainerState) -> None:
+        failures = self._failures.get(state.name, 0)
+        delay = backoff_delay(failures)
+        if delay <= 0:
+            return
+        meta = self.pod["metadata"]
+        message = (
+            f"back-off {delay:.0f}s restarting failed container={state.name} "
+            f"pod={meta['name']}_{meta['namespace']}({self.uid})"
+        )
+        state.set_waiting("CrashLoopBackOff", message)
+        self._changed()
+        await self.host.event(
+            self.pod, "Warning", "BackOff", "Back-off restarting failed container"
+        )
+        await asyncio.sleep(delay)  # the back-off itself, not a synchronisation
+
+    async def _run_container(self, state: ContainerState, spec: Object) -> Exit | None:
+        """Start one instance of the container and wait for it; None if it did not start."""
+        try:
+            container, sink = await self._start(state, spec)
+        except StartError as error:
+            self._failures[state.name] = self._failures.get(state.name, 0) + 1
+            state.set_waiting(error.reason, error.message)
+            self._changed()
+            await self.host.event(self.pod, "Warning", "Failed", f"Error: {error.message}")
+            return None
+        self.running[state.name] = container
+        state.set_running(container.container_id, container.started_at)
+        if state.init:
+            state.started = True
+        self._changed()
+        await self.host.event(self.pod, "Normal", "Started", f"Started container {state.name}")
+        prober = None if state.init else asyncio.create_task(self._probe(state, spec, container))
+        self.sinks[state.name] = sink
+        try:
+            exit = await container.wait()
+        finally:  # on cancellation the container stays in ``running``, for ``_terminate``
+            if prober is not None:
+                prober.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await prober
+        sink.close()
+        self.running.pop(state.name, None)
+        self.sinks.pop(state.name, None)
+        ran = (exit.finished_at - container.started_at).total_seconds()
+        if exit.exit_code == 0 or ran >= BACKOFF_RESET:
+            self._failures[state.name] = 1 if exit.exit_code else 0
+        else:
+            self._failures[state.name] = self._failures.get(state.name, 0) + 1
+        state.set_terminated(exit)
+        self._changed()
+        return exit
+
+    async def _start(self, state: ContainerState, spec: Object) -> tuple[Container, LogSink]:
+        image = await self.host.image(self.pod, spec)
+        facts = PodFacts(
+            self.pod,
+            self.host.host_ip,
+            self._pod_ip,
+            self.host.node_cpu_millis,
+            self.host.node_memory,
+        )
+        env = await build_env(spec, facts, self.host.source, image_env=image.env if image else ())
+        command = [expand(c, env) for c in spec.get("command") or []]
+        args = [expand(a, env) for a in spec.get("args") or []]
+        if image is not None:
+            argv = [*(command or image.entrypoint), *(args or ([] if command else image.cmd))]
+        else:
+            argv = [*command, *args]
+        if not argv:
+            raise StartError("CreateContainerError", "no command specified and no image entrypoint")
+        assert self._volumes is not None
+        mounts = self._volumes.mounts(spec)
+        state.image_id = image.image_id if image else ""
+        sink = self.host.open_log(self.pod, state.name, state.restart_count)
+        on_output: OnOutput = sink.write
+        limits = (spec.get("resources") or {}).get("limits") or {}
+        launch = Launch(
+            name=f"{self.uid}-{state.name}-{state.restart_count}",
+            argv=argv,
+            env=env,
+            working_dir=spec.get("workingDir") or (image.working_dir if image else ""),
+            state_dir=self.host.pod_dir(self.pod)
+            / "containers"
+            / f"{state.name}-{state.restart_count}",
+            on_output=on_output,
+            rootfs=image.rootfs if image else None,
+            mounts=mounts,
+            memory_limit=_memory(limits.get("memory")),
+            cpu_limit_millis=_millis(limits.get("cpu")),
+            user=image.user if image else "",
+        )
+        try:
+            container = await self.host.runtime.start(launch)
+        except BaseException:
+            sink.close()
+            raise
+        await self.host.event(self.pod, "Normal", "Created", f"Created container {state.name}")
+        await self._post_start(spec, container)
+        return container, sink
+
+    async def _post_start(self, spec: Object, container: Container) -> None:
+        hook = ((spec.get("lifecycle") or {}).get("postStart") or {}).get("exec")
+        if hook:
+            code, output = await container.exec(hook.get("command") or [], timeout=30)
+            if code != 0:
+                await self.host.event(
+                    self.pod, "Warning", "FailedPostStartHook", output.decode(errors="replace")
+                )
+
+    async def _probe(self, state: ContainerState, spec: Object, container: Container) -> None:
+        def started() -> None:
+            state.started = True
+            self._changed()
+
+        def ready(value: bool) -> None:
+            state.ready = value and state.running_since is not None
+            self._changed()
+
+        async def unhealthy(kind: ProbeKind, message: str) -> None:
+            await self.host.event(
+                self.pod, "Warning", "Unhealthy", f"{kind.capitalize()} probe failed: {message}"
+            )
+
+        async def restart(why: str) -> None:
+            await self.host.event(
+                self.pod, "Normal", "Killing", f"Container {state.name} {why}, will be restarted"
+            )
+            await self._stop(state.name, container, self._grace())  # its supervisor restarts it
+
+        prober = Prober(
+            spec,
+            container,
+            host=self._pod_ip,
+            session=self.host.session,
+            on_started=started,
+            on_ready=ready,
+            on_unhealthy=unhealthy,
+            on_restart=restart,
+        )
+        await prober.run()
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def _grace(self) -> float:
+        meta, spec = self.pod.get("metadata") or {}, self.pod.get("spec") or {}
+        grace = meta.get("deletionGracePeriodSeconds")
+        if grace is None:
+            grace = spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE)
+        grace = float(grace if grace is not None else DEFAULT_GRACE)
+        return grace if self._grace_cap is None else min(grace, self._grace_cap)
+
+    async def _terminate(self) -> None:
+        grace = self._grace()
+        states = {s.name: s for s in [*self.init, *self.apps]}
+
+        async def stop(name: str, container: Container) -> None:
+            if not self._gone:
+                await self.host.event(self.pod, "Normal", "Killing", f"Stopping container {name}")
+            exit = await self._stop(name, container, grace)
+            states[name].set_terminated(exit)
+            sink = self.sinks.pop(name, None)
+            if sink is not None:
+                sink.close()
+            self.running.pop(name, None)
+
+        await asyncio.gather(*(stop(n, c) for n, c in list(self.running.items())))
+        for state in states.values():
+            if state.terminated is None and state.waiting is not None and not state.init:
+                state.waiting = (
+                    ("ContainerCreating", "") if state.restart_count == 0 else state.waiting
+                )
+        if self.phase not in ("Succeeded", "Failed"):
+            failed = any(s.terminated and s.terminated.exit_code for s in self.apps)
+            self.phase = "Failed" if failed else "Succeeded"
+        self._changed()
+
+    async def _stop(self, name: str, container: Container, grace: float) -> Exit:
+        """preStop, SIGTERM, and SIGKILL when ``grace`` seconds have passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        containers = (self.pod.get("spec") or {}).get("containers") or []
+        spec: Object = next((c for c in containers if c["name"] == name), {})
+        hook = ((spec.get("lifecycle") or {}).get("preStop") or {}).get("exec")
+        if hook and grace > 0:
+            with contextlib.suppress(TimeoutError, OSError):
+                await container.exec(hook.get("command") or [], timeout=grace)
+        container.signal(signal.SIGTERM if grace > 0 else signal.SIGKILL)
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(container.wait()), max(deadline - loop.time(), 0.5)
+            )
+        except TimeoutError:
+            container.signal(signal.SIGKILL)
+            return await container.wait()
+
+    # -- status -------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._dirty.set()
+
+    def status(self) -> Object:
+        waiting_init = self.phase == "Pending" and any(not s.finished for s in self.init)
+        return pod_status(
+            self.pod,
+            self.init,
+            self.apps,
+            phase=self.phase if not waiting_init else "Pending",
+            host_ip=self.host.host_ip,
+            pod_ip=self._pod_ip,
+            started_at=self.started_at,
+        )
+
+    async def _report(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self._write_status()
+            except Exception:
+                logger.exception("writing the status of pod %s failed", self.name)
+
+    async def _write_status(self) -> None:
+        if self._finished_before:
+            return  # its last status, written by an earlier run, stays as it was
+        status = self.status()
+        if status != self._written:
+            await self.host.write_status(self.pod, status)
+            self._written = status
+
+
+def _memory(value: Any) -> int | None:
+    return int(parse_quantity(str(value))) if value is not None else None
+
+
+def _millis(value: Any) -> int | None:
+    return int(parse_quantity(str(value)) * 1000) if value is not None else None
