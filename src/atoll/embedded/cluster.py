@@ -208,6 +208,7 @@ class EmbeddedCluster:
                 data_dir=self.data_dir / "kubelet",
                 node_cpu_millis=host.cpus * 1000,
                 node_memory=host.memory_bytes,
+                host=host,
             )
             server = _Server(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
             serving = asyncio.create_task(server.serve(sockets=[sock]))

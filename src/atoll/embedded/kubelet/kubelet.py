@@ -32,9 +32,11 @@ from atoll.kube.client import KubeClient, Object, ResourceType
 from atoll.kube.events import EventRecorder
 from atoll.kube.informers import InformerFactory
 
+from ..hostinfo import HostInfo, read_host_info
 from .logs import LogHub, log_path
 from .process import ProcessRuntime
 from .runtime import Runtime
+from .usage import UsageCollector
 from .volumes import VolumeSource
 from .worker import ImageInfo, LogSink, PodWorker
 
@@ -65,6 +67,7 @@ class Kubelet:
         node_cpu_millis: int = 1000,
         node_memory: int = 2**30,
         runtime: Runtime | None = None,
+        host: HostInfo | None = None,
     ) -> None:
         self.client = client
         self.node_name = node_name
@@ -91,6 +94,12 @@ class Kubelet:
         self._events = EventRecorder(client, "kubelet", node_name)
         self._warned: set[tuple[str, str]] = set()
         self._group: asyncio.TaskGroup | None = None
+        self.usage = UsageCollector(
+            lambda: list(self.workers.values()),
+            node_name=node_name,
+            host=host or read_host_info(data_dir),
+            root=data_dir,
+        )
 
     # -- running ----------------------------------------------------------------------
 
@@ -109,6 +118,7 @@ class Kubelet:
             self._group = group
             self._informers.start(group)
             group.create_task(self.logs.run())
+            group.create_task(self.usage.run())
             try:
                 await asyncio.Event().wait()
             finally:

@@ -5,6 +5,8 @@
   ``tailLines``, ``sinceSeconds``, ``sinceTime``, ``timestamps`` and ``limitBytes`` — what
   the API server's ``pods/log`` proxies to; errors are Kubernetes ``Status`` bodies with the
   kubelet's messages (``container "x" in pod "y" is waiting to start: ContainerCreating``).
+- ``GET /stats/summary`` (what metrics-server reads) and ``GET /metrics/cadvisor``
+  (Prometheus text with cAdvisor's names), from the newest usage reading (``usage``).
 
 Every path but ``/healthz`` needs the cluster's bearer token. It serves on loopback, with
 the cluster's serving certificate.
@@ -23,6 +25,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from atoll.errors import ApiError, BadRequest, NotFound, Unauthorized
 
+from . import stats
 from .logs import LogOptions, log_path, since_cutoff
 
 if TYPE_CHECKING:
@@ -89,6 +92,12 @@ class KubeletApp:
         parts = path.split("/")[1:]
         if len(parts) == 4 and parts[0] == "containerLogs":
             return await self._logs(request, parts[1], parts[2], parts[3])
+        if path == "/stats/summary":
+            body = orjson.dumps(stats.summary(self.kubelet.usage.snapshot()))
+            return Response(body, media_type="application/json")
+        if path == "/metrics/cadvisor":
+            text = stats.cadvisor_text(self.kubelet.usage.snapshot())
+            return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
         raise NotFound(f"the kubelet has no {path}")
 
     async def _logs(self, request: Request, namespace: str, name: str, container: str) -> Response:
@@ -125,15 +134,11 @@ class KubeletApp:
             timestamps=_flag(request, "timestamps"),
             limit_bytes=_int(request, "limitBytes"),
         )
+        if not path.exists():  # the container has not written a byte yet
+            return PlainTextResponse("")
         chunks = self.kubelet.logs.read(path, options)
-        try:
-            first = await anext(chunks, b"")
-        except NotFound:
-            first = b""
 
         async def body() -> AsyncIterator[bytes]:
-            if first:
-                yield first
             try:
                 async for chunk in chunks:
                     yield chunk
