@@ -9,8 +9,12 @@ cd "$(dirname "$0")/.."
 stamp_dir=.cache/setup
 mkdir -p "$stamp_dir"
 
+# docker-registry: Distribution 2.8, the real registry the image-puller tests start on
+# 127.0.0.1 (tests/embedded/kubelet/registry_support.py); its own service is not used.
+# runc: the kubelet's OCI runtime (as root). busybox-static: a static binary the kubelet
+# tests build FROM-scratch images around.
 need_apt=()
-for pkg in curl ca-certificates git; do
+for pkg in curl ca-certificates git docker-registry runc busybox-static; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -22,6 +22,8 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +35,13 @@ from atoll.kube.events import EventRecorder
 from atoll.kube.informers import InformerFactory
 
 from ..hostinfo import HostInfo, read_host_info
+from .image_references import ImageRef, credentials_from_pull_secrets
+from .images import ImageStore, PullPolicy
 from .logs import LogHub, log_path
 from .process import ProcessRuntime
-from .runtime import Runtime
+from .registries import PullError, RegistryUnreachable
+from .runc import RuncRuntime, runc_available
+from .runtime import Runtime, StartError
 from .usage import UsageCollector
 from .volumes import VolumeSource
 from .worker import ImageInfo, LogSink, PodWorker
@@ -52,6 +58,17 @@ CLAIMS = ResourceType("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim
 VOLUMES = ResourceType("", "v1", "persistentvolumes", "PersistentVolume", False)
 
 SHUTDOWN_GRACE = 5.0  # seconds each container gets when the kubelet itself stops
+UNREACHABLE_TTL = 60.0  # seconds a registry that could not be reached is not asked again
+RUNTIME_ANNOTATION = "atoll.io/runtime"
+
+
+def _default_policy(image: str) -> PullPolicy:
+    """Kubernetes' default imagePullPolicy: Always for ``:latest`` or no tag."""
+    last = image.rsplit("/", 1)[-1]
+    if "@" in last:
+        return "IfNotPresent"
+    tag = last.partition(":")[2]
+    return "Always" if tag in ("", "latest") else "IfNotPresent"
 
 
 class Kubelet:
@@ -68,6 +85,8 @@ class Kubelet:
         node_memory: int = 2**30,
         runtime: Runtime | None = None,
         host: HostInfo | None = None,
+        mirrors: Mapping[str, str] | None = None,
+        insecure: Iterable[str] = (),
     ) -> None:
         self.client = client
         self.node_name = node_name
@@ -75,7 +94,10 @@ class Kubelet:
         self.host_ip = host_ip
         self.node_cpu_millis = node_cpu_millis
         self.node_memory = node_memory
-        self.runtime: Runtime = runtime or ProcessRuntime()
+        self.process: Runtime = runtime or ProcessRuntime()
+        self.runc: Runtime | None = RuncRuntime(data_dir / "runc") if runc_available() else None
+        self.images = ImageStore(data_dir / "images", mirrors=mirrors, insecure=insecure)
+        self._unreachable: dict[str, float] = {}  # registry -> until when we do not retry
         self.source: VolumeSource = (
             self  # ConfigMaps, Secrets, Services and claims come from our caches
         )
@@ -104,7 +126,9 @@ class Kubelet:
     # -- running ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        killed = await asyncio.to_thread(self.runtime.cleanup, self.root / "pods")
+        killed = await asyncio.to_thread(self.process.cleanup, self.root / "pods")
+        if self.runc is not None:
+            killed += await asyncio.to_thread(self.runc.cleanup, self.root / "pods")
         if killed:
             logger.warning("kubelet: stopped %d leftover processes of an earlier run", killed)
         self._pods.add_handler(self._on_pod, lambda _old, new: self._on_pod(new), self._on_pod_gone)
@@ -124,6 +148,7 @@ class Kubelet:
             finally:
                 self._informers.stop()
                 await self._stop_all()
+                await self.images.close()
 
     async def _stop_all(self) -> None:
         for worker in self.workers.values():
@@ -200,20 +225,77 @@ class Kubelet:
         )
         return self.logs.open(path)
 
+    def runtime_for(self, pod: Object, image: ImageInfo | None) -> Runtime:
+        """runc for a pulled image when it can run here, else a host process; the
+        ``atoll.io/runtime`` annotation forces one (runc still needs a pulled image)."""
+        wanted = ((pod["metadata"].get("annotations") or {}).get(RUNTIME_ANNOTATION) or "").lower()
+        if wanted == "process" or image is None or self.runc is None:
+            return self.process
+        return self.runc
+
     async def image(self, pod: Object, container: Object) -> ImageInfo | None:
-        """The pulled image, or None to run the command on the host (see the module doc)."""
-        image = str(container.get("image") or "")
-        key = (str(pod["metadata"]["uid"]), str(container.get("name")))
-        if image and key not in self._warned:
-            self._warned.add(key)
+        """The pulled image, or None to run the command on the host (see the module doc).
+
+        Raises ``StartError`` (ErrImagePull, ImagePullBackOff, ErrImageNeverPull,
+        InvalidImageName) when a reachable registry refuses the image, as a kubelet does."""
+        name = str(container.get("image") or "")
+        if not name:
+            return None
+        policy: PullPolicy = container.get("imagePullPolicy") or _default_policy(name)
+        if policy not in ("Always", "IfNotPresent", "Never"):
+            policy = _default_policy(name)
+        credentials = credentials_from_pull_secrets(
+            [
+                found
+                for ref in (pod.get("spec") or {}).get("imagePullSecrets") or []
+                if (found := await self.secret(pod["metadata"]["namespace"], ref.get("name", "")))
+            ]
+        )
+        try:
+            pulled = self.images.present(name) if policy != "Always" else None
+            if pulled is None:
+                registry = ImageRef.parse(name).registry
+                if self._unreachable.get(registry, 0.0) > time.monotonic():
+                    raise RegistryUnreachable(f"registry {registry} was unreachable moments ago")
+                await self.event(pod, "Normal", "Pulling", f'Pulling image "{name}"')
+                started = time.monotonic()
+                pulled = await self.images.pull(name, credentials=credentials, policy=policy)
+                took = time.monotonic() - started
+                await self.event(
+                    pod, "Normal", "Pulled", f'Successfully pulled image "{name}" in {took:.3f}s'
+                )
+        except RegistryUnreachable as error:
+            self._unreachable[ImageRef.parse(name).registry] = time.monotonic() + UNREACHABLE_TTL
+            key = (str(pod["metadata"]["uid"]), str(container.get("name")))
+            if key not in self._warned:
+                self._warned.add(key)
+                await self.event(
+                    pod,
+                    "Warning",
+                    "ImagePullFallback",
+                    f'Image "{name}" could not be pulled ({error.message}): running container '
+                    f"{container.get('name')} as a host process",
+                )
+            return None
+        except ValueError as error:
+            raise StartError(
+                "InvalidImageName", f'Failed to apply default image tag "{name}": {error}'
+            ) from error
+        except PullError as error:
             await self.event(
-                pod,
-                "Warning",
-                "ImagePullFallback",
-                f'Image "{image}" is not pulled on this node: running container '
-                f"{container.get('name')} as a host process",
+                pod, "Warning", "Failed", f'Failed to pull image "{name}": {error.message}'
             )
-        return None
+            raise StartError(error.reason, error.message) from error
+        config = pulled.config
+        return ImageInfo(
+            rootfs=pulled.rootfs,
+            image_id=f"{pulled.ref.registry}/{pulled.ref.repository}@{pulled.digest}",
+            entrypoint=config.entrypoint,
+            cmd=config.cmd,
+            env=config.env,
+            working_dir=config.working_dir,
+            user=config.user,
+        )
 
     async def write_status(self, pod: Object, status: Object) -> None:
         meta = pod["metadata"]

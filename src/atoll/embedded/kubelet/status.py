@@ -14,7 +14,9 @@ from typing import Any
 
 from .runtime import Exit
 
-__all__ = ["ContainerState", "pod_status", "timestamp"]
+__all__ = ["RUNTIME_CONDITION", "ContainerState", "pod_status", "timestamp"]
+
+RUNTIME_CONDITION = "atoll.io/Runtime"  # how the containers run: host processes or runc
 
 Object = dict[str, Any]
 
@@ -134,6 +136,7 @@ def pod_status(
     pod_ip: str,
     started_at: datetime,
     message: tuple[str, str] | None = None,
+    runtime: tuple[str, str] | None = None,
 ) -> Object:
     """The full ``status`` for ``pod``; conditions of others (PodScheduled, gates) are kept."""
     now = timestamp()
@@ -175,6 +178,9 @@ def pod_status(
     if phase in ("Succeeded", "Failed"):  # a finished pod is not ready, whatever it was
         ours[1] = _condition(previous, "Ready", False, now, reason="PodCompleted")
         ours[2] = _condition(previous, "ContainersReady", False, now, reason="PodCompleted")
+    if runtime is not None:
+        reason, text = runtime
+        ours.append(_condition(previous, RUNTIME_CONDITION, True, now, reason=reason, message=text))
     mine = {c["type"] for c in ours}
     kept = [c for c in previous if c.get("type") not in mine]
     status: Object = {

@@ -76,7 +76,6 @@ class LogSink(Protocol):
 
 
 class PodHost(Protocol):
-    runtime: Runtime
     source: VolumeSource
     session: aiohttp.ClientSession
     host_ip: str
@@ -84,6 +83,8 @@ class PodHost(Protocol):
     node_memory: int
 
     def pod_dir(self, pod: Object) -> Path: ...
+
+    def runtime_for(self, pod: Object, image: ImageInfo | None) -> Runtime: ...
 
     def open_log(self, pod: Object, container: str, restart_count: int) -> LogSink: ...
 
@@ -116,6 +117,7 @@ class PodWorker:
         self.running: dict[str, Container] = {}
         self.sinks: dict[str, LogSink] = {}
         self._failures: dict[str, int] = {}
+        self._why_failed: dict[str, str] = {}  # a container that could not start: why
         self._dirty = asyncio.Event()
         self._terminating = asyncio.Event()
         self._gone = False
@@ -300,14 +302,22 @@ class PodWorker:
         if delay <= 0:
             return
         meta = self.pod["metadata"]
-        message = (
-            f"back-off {delay:.0f}s restarting failed container={state.name} "
-            f"pod={meta['name']}_{meta['namespace']}({self.uid})"
-        )
-        state.set_waiting("CrashLoopBackOff", message)
+        why = self._why_failed.get(state.name)
+        if why in ("ErrImagePull", "ImagePullBackOff"):
+            state.set_waiting("ImagePullBackOff", f'Back-off pulling image "{state.image}"')
+        elif why is not None:  # could not be started: the reason stays what it was
+            state.set_waiting(*(state.waiting or (why, "")))
+        else:
+            message = (
+                f"back-off {delay:.0f}s restarting failed container={state.name} "
+                f"pod={meta['name']}_{meta['namespace']}({self.uid})"
+            )
+            state.set_waiting("CrashLoopBackOff", message)
         self._changed()
+        pulling = why in ("ErrImagePull", "ImagePullBackOff")
+        text = f'Back-off pulling image "{state.image}"' if pulling else None
         await self.host.event(
-            self.pod, "Warning", "BackOff", "Back-off restarting failed container"
+            self.pod, "Warning", "BackOff", text or "Back-off restarting failed container"
         )
         await asyncio.sleep(delay)  # the back-off itself, not a synchronisation
 
@@ -317,10 +327,12 @@ class PodWorker:
             container, sink = await self._start(state, spec)
         except StartError as error:
             self._failures[state.name] = self._failures.get(state.name, 0) + 1
+            self._why_failed[state.name] = error.reason
             state.set_waiting(error.reason, error.message)
             self._changed()
             await self.host.event(self.pod, "Warning", "Failed", f"Error: {error.message}")
             return None
+        self._why_failed.pop(state.name, None)
         self.running[state.name] = container
         state.set_running(container.container_id, container.started_at)
         if state.init:
@@ -387,8 +399,16 @@ class PodWorker:
             cpu_limit_millis=_millis(limits.get("cpu")),
             user=image.user if image else "",
         )
+        runtime = self.host.runtime_for(self.pod, image)
+        state.runtime = runtime.name
+        if runtime.name == "process" and image is None:
+            state.extra["runtime"] = f"{state.name}: host process (image {state.image} not pulled)"
+        elif runtime.name == "process":
+            state.extra["runtime"] = f"{state.name}: host process from image {state.image}"
+        else:
+            state.extra["runtime"] = f"{state.name}: {runtime.name} container of {state.image}"
         try:
-            container = await self.host.runtime.start(launch)
+            container = await runtime.start(launch)
         except BaseException:
             sink.close()
             raise
@@ -506,7 +526,19 @@ class PodWorker:
             host_ip=self.host.host_ip,
             pod_ip=self._pod_ip,
             started_at=self.started_at,
+            runtime=self._runtime_condition(),
         )
+
+    def _runtime_condition(self) -> tuple[str, str] | None:
+        """(reason, message) of the ``atoll.io/Runtime`` condition: how containers run."""
+        states = [s for s in [*self.init, *self.apps] if s.runtime]
+        if not states:
+            return None
+        kinds = {s.runtime for s in states}
+        reason = {"process": "HostProcess", "runc": "Runc"}.get(next(iter(kinds)), "Mixed")
+        if len(kinds) > 1:
+            reason = "Mixed"
+        return reason, "; ".join(s.extra.get("runtime", s.name) for s in states)
 
     async def _report(self) -> None:
         while True:
