@@ -57,7 +57,7 @@ def cluster_serve(
     Defaults come from ATOLL_CLUSTER__* environment variables (see atoll.settings);
     options given here win.
     """
-    from atoll.embedded.cluster import EmbeddedCluster
+    from atoll.embedded.cluster import DataDirectoryInUse, EmbeddedCluster
 
     if (tls_cert is None) != (tls_key is None):
         raise typer.BadParameter("--tls-cert and --tls-key go together")
@@ -92,7 +92,11 @@ def cluster_serve(
         ready.cancel()
         await task
 
-    _run(serve())
+    try:
+        _run(serve())
+    except DataDirectoryInUse as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
 
 
 def _run(coro: object) -> None:

@@ -15,6 +15,7 @@ import base64
 import signal
 import ssl
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -217,3 +218,24 @@ def test_sigterm_stops_promptly_with_clients_connected(
         stream.close()
     assert code == 0, code
     assert time.monotonic() - began < 5
+
+
+def test_a_second_server_on_the_same_data_directory_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    first = start_cluster(data_dir, "--controllers", "")
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "atoll", "cluster", "serve", "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert "another atoll cluster serve is using" in second.stdout + second.stderr
+        assert first.process.poll() is None  # the first one is untouched
+    finally:
+        first.stop()
+    again = start_cluster(data_dir, "--controllers", "")  # the lock went with the process
+    again.stop(signal.SIGKILL)
+    start_cluster(data_dir, "--controllers", "").stop()  # and with kill -9 too

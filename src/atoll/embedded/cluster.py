@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import fcntl
+import hashlib
 import logging
 import os
 import secrets
@@ -45,6 +47,7 @@ from .apiserver.crdserving import CrdServing
 from .apiserver.disruption import DisruptionBudgets
 from .apiserver.kubeletproxy import KubeletProxy
 from .apiserver.limitranges import LimitRangeAdmission
+from .apiserver.metricsapi import MetricsApi
 from .apiserver.options import WriteOptions
 from .apiserver.quota import ResourceQuotaAdmission
 from .apiserver.registry import Registry
@@ -104,6 +107,27 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+class DataDirectoryInUse(RuntimeError):
+    """Another process serves the same data directory."""
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (released by the kernel even after ``kill -9``)."""
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataDirectoryInUse(
+                f"another atoll cluster serve is using {path.parent}; stop it first"
+            ) from None
+        yield
+
+
+def _directory_id(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+
+
 class EmbeddedCluster:
     def __init__(self, settings: ClusterSettings) -> None:
         self.settings = settings
@@ -144,6 +168,10 @@ class EmbeddedCluster:
 
     async def run(self) -> None:
         """Serve until ``stop()``; the kubeconfig appears once requests are answered."""
+        with _exclusive(self.data_dir / "lock"):
+            await self._run()
+
+    async def _run(self) -> None:
         await self.storage.open()
         self.crds.load()
         sock = self._bind()
@@ -156,6 +184,7 @@ class EmbeddedCluster:
             token=self.token,
             server_address=f"{self.settings.host}:{port}",
             kubelets=kubelets,
+            metrics=MetricsApi(self.registry, kubelets) if self.settings.kubelet else None,
         )
         kubelet_socket = self._bind(port=0) if self.settings.kubelet else None
         self.kubelet_port = kubelet_socket.getsockname()[1] if kubelet_socket else None
@@ -232,6 +261,10 @@ class EmbeddedCluster:
             elector = LeaderElector(
                 KubeLeases(client),
                 settings=LeaderElectionSettings(name="atoll-embedded-controller-manager"),
+                # One process per data directory (the lock above), so the identity can be the
+                # directory's: after a crash the next start renews its own Lease at once
+                # instead of waiting for it to expire.
+                identity=f"{self.settings.node_name}_{_directory_id(self.data_dir)}",
             )
 
             async def lead() -> None:
