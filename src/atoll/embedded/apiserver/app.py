@@ -22,6 +22,8 @@ from atoll.errors import ApiError, InternalError, MethodNotAllowed, NotFound, Un
 from . import discovery, openapi
 from .handlers import ResourceHandlers, json_response
 from .kubeletproxy import KubeletProxy
+from .metricsapi import GROUP as METRICS_GROUP
+from .metricsapi import MetricsApi
 from .registry import Registry
 from .requests import parse_request
 
@@ -54,11 +56,13 @@ class ApiServerApp:
         token: str,
         server_address: str,
         kubelets: KubeletProxy | None = None,
+        metrics: MetricsApi | None = None,
     ) -> None:
         self.registry = registry
         self.token = token
         self.server_address = server_address
         self.handlers = ResourceHandlers(registry, kubelets)
+        self.metrics = metrics  # None: no kubelet, so no metrics.k8s.io (no metrics-server)
         self.ready = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,8 +130,11 @@ class ApiServerApp:
         catalog = self.registry.catalog
         if not rest:
             _only_get(request)
-            return json_response(discovery.api_group_list(catalog))
+            extra = [self.metrics.group_entry()] if self.metrics is not None else []
+            return json_response(discovery.api_group_list(catalog, extra))
         group = rest[0]
+        if group == METRICS_GROUP and self.metrics is not None:
+            return await self.metrics.handle(request, rest[1:])
         if len(rest) == 1:
             _only_get(request)
             doc = discovery.api_group(catalog, group)

@@ -8,6 +8,7 @@ including the fields the Python client's models require (see research/k8s-api.md
 from __future__ import annotations
 
 import platform
+from collections.abc import Sequence
 from typing import Any
 
 from .resources import Catalog, Resource
@@ -84,9 +85,11 @@ def api_group(catalog: Catalog, group: str) -> dict[str, Any] | None:
     return {"kind": "APIGroup", "apiVersion": "v1", **_group_versions(catalog, group)}
 
 
-def api_group_list(catalog: Catalog) -> dict[str, Any]:
+def api_group_list(catalog: Catalog, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The served groups; ``extra`` ones (served outside the Catalog, as ``metrics.k8s.io``)
+    come last, where kube-apiserver lists aggregated APIs."""
     groups = [_group_versions(catalog, g) for g in catalog.groups() if g]
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [*groups, *extra]}
 
 
 def _entry(r: Resource) -> dict[str, Any]:

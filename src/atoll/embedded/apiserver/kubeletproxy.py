@@ -1,10 +1,12 @@
-"""``pods/log``: the API server asks the pod's kubelet, as kube-apiserver does.
+"""``pods/log`` and resource usage: the API server asks the pod's kubelet, as kube-apiserver
+(and metrics-server, for ``/stats/summary``) does.
 
 The kubelet is found through the pod's Node: its ``InternalIP`` address and
 ``status.daemonEndpoints.kubeletEndpoint.Port``. The request carries the cluster's bearer
 token and trusts the cluster's CA (or, for a certificate the user brought, skips
 verification of a loopback kubelet, as metrics-server's ``--kubelet-insecure-tls``). The
-kubelet's answer — a log stream or a ``Status`` — is passed through as it comes.
+kubelet's answer to a log request — a log stream or a ``Status`` — is passed through as it
+comes; a summary comes back parsed, or as ServiceUnavailable.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 from starlette.responses import Response, StreamingResponse
 
 from atoll.errors import BadRequest, ServiceUnavailable
@@ -66,16 +69,11 @@ class KubeletProxy:
         query: Mapping[str, str],
     ) -> Response:
         address, port = kubelet_endpoint(node)
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._ssl()),
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),
-            )
         params = {k: v for k, v in query.items() if k in _LOG_OPTIONS}
         host = f"[{address}]" if ":" in address else address
         url = f"https://{host}:{port}/containerLogs/{namespace}/{pod}/{container}"
         try:
-            response = await self._session.get(
+            response = await self._client().get(
                 url, params=params, headers={"Authorization": f"Bearer {self._token}"}
             )
         except aiohttp.ClientError as error:
@@ -95,6 +93,40 @@ class KubeletProxy:
                 response.release()
 
         return StreamingResponse(stream(), media_type="text/plain")
+
+    async def summary(self, node: Mapping[str, Any], *, timeout: float) -> dict[str, Any]:
+        """The kubelet's ``/stats/summary``; ServiceUnavailable when it does not answer in
+        ``timeout`` seconds or answers with anything but a JSON object."""
+        address, port = kubelet_endpoint(node)
+        host = f"[{address}]" if ":" in address else address
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with self._client().get(
+                f"https://{host}:{port}/stats/summary",
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                body = await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise ServiceUnavailable(
+                f"the kubelet at {host}:{port} did not answer: {error or 'timeout'}"
+            ) from error
+        try:
+            summary = orjson.loads(body) if status == 200 else None
+        except orjson.JSONDecodeError:
+            summary = None
+        if not isinstance(summary, dict):
+            raise ServiceUnavailable(f"the kubelet at {host}:{port} gave no summary ({status})")
+        return summary
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._ssl()),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=5),
+            )
+        return self._session
 
     async def close(self) -> None:
         if self._session is not None:
