@@ -32,6 +32,8 @@ test: check unit kubectl-cmd
 
 bench: setup
 	$(VENV)/python -m benchmarks
+	# Issue 2's memory target is the API server's own: the same fill and lists, no controllers.
+	$(VENV)/python -m benchmarks --only lists --only memory --controllers ''
 
 clean:
 	rm -rf .venv .tools .cache

@@ -1,9 +1,11 @@
-"""Run every benchmark against one fresh embedded cluster and print the closing table.
+"""Run the benchmarks against fresh embedded clusters and print the closing table.
 
 ``python -m benchmarks`` (``make bench``) runs them all, in an order that matters: the idle
 RSS is read before anything is written, and the memory benchmark measures the pods the
-list benchmark stored. ``--quick`` shrinks every benchmark for a smoke run; ``--only``
-picks some. The exit code is non-zero only when something crashed, never for a slow figure.
+list benchmark stored. The controller benchmarks (``rollout``, ``deployment_burst``) start
+servers of their own, kubelet and scheduler off, and come last, when the shared server is
+at rest. ``--quick`` shrinks every benchmark for a smoke run; ``--only`` picks some. The
+exit code is non-zero only when something crashed, never for a slow figure.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import uvloop
 
-from . import creates, lists, memory, watch_fanout
+from . import creates, deployment_bursts, lists, memory, rollouts, watch_fanout
 from .client import open_session
 from .context import Context, Sizes
 from .results import Row, markdown_table
@@ -33,6 +35,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "watch_fanout": watch_fanout.run,
     "lists": lists.run,
     "memory": memory.run,
+    "rollout": rollouts.run,
+    "deployment_burst": deployment_bursts.run,
 }
 _SETTLE_SECONDS = 1.0
 
@@ -46,8 +50,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--controllers",
         metavar="SELECTION",
-        help="the server's --controllers (default: all, as shipped; '' runs none, to tell "
-        "the API server's own memory and CPU from the in-process controllers')",
+        help="the shared server's --controllers (default: all, as shipped; '' runs none, to "
+        "tell the API server's own memory and CPU from the in-process controllers'; the "
+        "controller benchmarks choose their own)",
     )
     return parser.parse_args(argv)
 
@@ -76,7 +81,7 @@ def _print_header(sizes: Sizes, quick: bool, controllers: str | None) -> None:
         f"{os.cpu_count()} CPUs, load average {load}"
     )
     shown = "all (default)" if controllers is None else repr(controllers)
-    print(f"sizes: {sizes}; server controllers: {shown}\n", flush=True)
+    print(f"sizes: {sizes}; shared server's controllers: {shown}, kubelet off\n", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="atoll-bench-") as tmp:
         scratch = Path(tmp) / "scratch"
         scratch.mkdir()
-        server = start_server(Path(tmp) / "cluster", controllers=args.controllers)
+        server = start_server(Path(tmp) / "cluster", controllers=args.controllers, kubelet=False)
         try:
             with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
                 rows = runner.run(_run_all(server, sizes, scratch, names))

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import aiohttp
 import orjson
 
-from .objects import namespace
+from .objects import config_map, namespace
 from .server import ServerProcess
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "percentile",
     "post_json",
     "run_workers",
+    "warm_up",
 ]
 
 CONNECTIONS = 16
@@ -84,6 +85,14 @@ async def ensure_namespace(session: aiohttp.ClientSession, name: str) -> None:
     async with session.post("/api/v1/namespaces", data=body, headers=JSON) as resp:
         if resp.status not in (201, 409):
             raise RequestFailed(f"creating namespace {name}: {resp.status} {await resp.text()}")
+
+
+async def warm_up(session: aiohttp.ClientSession, namespace: str, *, count: int = 200) -> None:
+    """Untimed ConfigMap creates: every connection's TLS handshake, first-request caches."""
+    await ensure_namespace(session, namespace)
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    bodies = [orjson.dumps(config_map(f"warm-{i}", index=i)) for i in range(count)]
+    await run_workers(bodies, lambda body: post_json(session, path, body))
 
 
 async def run_workers(

@@ -1,7 +1,9 @@
 """What every benchmark is given: the running server, a client session, sizes and a scratch dir.
 
-One server serves the whole run, in the order of ``__main__``: the memory benchmark reads
+One server serves the API benchmarks, in the order of ``__main__``: the memory benchmark reads
 the objects the list benchmark stored, and the idle RSS is taken before anything is written.
+The controller benchmarks start servers of their own (kubelet and scheduler off) under
+``scratch``, so the 10,000 stored pods do not weigh on them, nor they on the shared server.
 """
 
 from __future__ import annotations
@@ -26,10 +28,23 @@ class Sizes:
     watchers: int = 100
     watch_writes: int = 200
     write_interval: float = 0.020
+    rollout_replicas: int = 100
+    rollouts: int = 3
+    deployments: int = 1_000
+    idle_seconds: float = 20.0
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(creates=1_000, pods=2_000, list_runs=5, watchers=100, watch_writes=50)
+        return cls(
+            creates=1_000,
+            pods=2_000,
+            list_runs=5,
+            watchers=100,
+            watch_writes=50,
+            rollout_replicas=20,
+            deployments=100,
+            idle_seconds=10.0,
+        )
 
 
 @dataclass

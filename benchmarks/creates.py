@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 
-from .client import CONNECTIONS, CpuMeter, ensure_namespace, post_json, run_workers
+from .client import CONNECTIONS, CpuMeter, ensure_namespace, post_json, run_workers, warm_up
 from .context import Context
 from .direct_sqlite import insert_each_committed, insert_group_commit
 from .objects import config_map
@@ -19,7 +19,6 @@ __all__ = ["run"]
 
 NAMESPACE = "bench-creates"
 TARGET = 1_000.0
-_WARM_UP = 200
 
 
 async def run(ctx: Context) -> list[Row]:
@@ -30,8 +29,7 @@ async def run(ctx: Context) -> list[Row]:
     async def create(body: bytes) -> bytes:
         return await post_json(ctx.session, path, body)
 
-    warm = [orjson.dumps(config_map(f"warm-{i}", index=i)) for i in range(_WARM_UP)]
-    await run_workers(warm, create)  # TLS handshakes and first-request caches, untimed
+    await warm_up(ctx.session, NAMESPACE)
     names = [f"cm-{i:06d}" for i in range(n)]
     bodies = [orjson.dumps(config_map(name, index=i)) for i, name in enumerate(names)]
     with CpuMeter(ctx.server) as cpu:

@@ -2,14 +2,15 @@
 
 Sizes matter more than variety here: a ConfigMap is ~0.5 KB of JSON once stored, a Pod
 ~1.5–2 KB after its status is written (creates reset a Pod's status, as in Kubernetes, so
-``pod_status`` is applied through the ``status`` subresource afterwards).
+``pod_status`` is applied through the ``status`` subresource afterwards). A Deployment's
+template is that Pod's spec, so the controllers' Pods are the same size.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["config_map", "namespace", "pod", "pod_status"]
+__all__ = ["config_map", "deployment", "namespace", "pod", "pod_status"]
 
 _TIME = "2024-05-01T12:00:00Z"
 
@@ -78,6 +79,23 @@ def pod(name: str, *, index: int) -> dict[str, Any]:
                     },
                 }
             ],
+        },
+    }
+
+
+def deployment(name: str, *, replicas: int, index: int) -> dict[str, Any]:
+    """A Deployment of ``replicas`` pods like ``pod``'s (default RollingUpdate, 25 %/25 %)."""
+    spec = pod(name, index=index)["spec"]
+    del spec["nodeName"]  # the scheduler's to set
+    labels = {"app": name, "tier": ("frontend", "backend", "worker")[index % 3]}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": labels}, "spec": spec},
         },
     }
 

@@ -12,12 +12,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-__all__ = ["ServerProcess", "start_server"]
+__all__ = ["ServerProcess", "serving", "start_server"]
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -66,11 +68,16 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 def start_server(
-    data_dir: Path, *, timeout: float = 60.0, controllers: str | None = None
+    data_dir: Path,
+    *,
+    timeout: float = 60.0,
+    controllers: str | None = None,
+    kubelet: bool | None = None,
 ) -> ServerProcess:
     """Start ``atoll cluster serve`` on a free port; return once its kubeconfig is new.
 
-    ``controllers`` is passed as ``--controllers`` (None: the server's default, all of them).
+    ``controllers`` is passed as ``--controllers`` (None: the server's default, all of them),
+    ``kubelet`` as ``--kubelet on|off`` (None: the server's default).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     kubeconfig = data_dir / "kubeconfig"
@@ -90,6 +97,7 @@ def start_server(
                 "--log-level",
                 "warning",
                 *(["--controllers", controllers] if controllers is not None else []),
+                *(["--kubelet", "on" if kubelet else "off"] if kubelet is not None else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -110,3 +118,25 @@ def start_server(
         time.sleep(0.02)
     process.kill()
     raise TimeoutError(f"the embedded cluster did not become ready within {timeout:.0f} s")
+
+
+@contextmanager
+def serving(
+    data_dir: Path, *, controllers: str | None = None, kubelet: bool | None = None
+) -> Iterator[ServerProcess]:
+    """A server of its own for one benchmark, stopped (SIGTERM) when the block ends.
+
+    If it does not start, or the block fails, the tail of its log goes to stderr first, as
+    ``__main__`` does for the shared server.
+    """
+    log = data_dir.parent / f"{data_dir.name}.log"
+    server: ServerProcess | None = None
+    try:
+        server = start_server(data_dir, controllers=controllers, kubelet=kubelet)
+        yield server
+    except BaseException:
+        sys.stderr.write(f"server log of {data_dir.name} (tail):\n{log.read_text()[-3000:]}\n")
+        raise
+    finally:
+        if server is not None:
+            server.stop()
