@@ -46,6 +46,17 @@ class ClusterSettings(BaseModel):
         description="Run pods on this machine. Off (the default until the kubelet lands): "
         "the node is NotReady and tainted, so pods stay Pending, as in kubectl's test set-up.",
     )
+    registry_mirrors: dict[str, str] = Field(
+        default_factory=dict,
+        description="Registry mirrors for the kubelet's image pulls, registry → mirror URL, "
+        'e.g. {"docker.io": "http://127.0.0.1:5001"}; a failing mirror falls back to the '
+        "registry itself.",
+    )
+    insecure_registries: list[str] = Field(
+        default_factory=list,
+        description="Registries pulled from without TLS verification, then over plain HTTP "
+        "(loopback registries always are, as in Docker).",
+    )
     node_name: str = Field(
         default_factory=socket.gethostname, description="Name of this machine's Node object."
     )

@@ -238,6 +238,8 @@ class EmbeddedCluster:
                 node_cpu_millis=host.cpus * 1000,
                 node_memory=host.memory_bytes,
                 host=host,
+                mirrors=self.settings.registry_mirrors,
+                insecure=self.settings.insecure_registries,
             )
             server = _Server(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
             serving = asyncio.create_task(server.serve(sockets=[sock]))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import ClusterProcess
+from tests.conftest import ClusterProcess, start_cluster
 from tests.embedded.kubelet.oci_support import File, Pusher, Symlink, image, layer
 from tests.embedded.kubelet.registry_support import Registry, start_registry
 from tests.waiting import eventually
@@ -178,3 +178,36 @@ def test_missing_image_on_a_reachable_registry_is_err_image_pull(
     assert eventually(
         lambda: waiting() in ("ErrImagePull", "ImagePullBackOff") and waiting(), timeout=30
     )
+
+
+def test_registry_mirror_setting_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Registry, static_image: str
+) -> None:
+    """``docker.io`` is unreachable here: the image can only come from the mirror."""
+    monkeypatch.setenv("ATOLL_CLUSTER__REGISTRY_MIRRORS", json.dumps({"docker.io": registry.url}))
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    cluster = start_cluster(data_dir, "--kubelet", "on")
+    try:
+        spec = {
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "docker.io/static/busybox:1",
+                    "command": ["sh", "-c", "cat /etc/image-marker 2>/dev/null; sleep 1000"],
+                }
+            ]
+        }
+        run(cluster, "default", "mirrored", spec, annotations={"atoll.io/runtime": "process"})
+
+        def pulled() -> str | None:
+            statuses = (pod(cluster, "default", "mirrored").get("status") or {}).get(
+                "containerStatuses"
+            ) or []
+            return (statuses[0].get("imageID") if statuses else None) or None
+
+        assert "@sha256:" in eventually(pulled, timeout=60)
+        registry.settled()
+        assert registry.requests("GET", "/v2/static/busybox/manifests/1")
+    finally:
+        cluster.stop()
