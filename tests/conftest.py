@@ -53,7 +53,12 @@ class ClusterProcess:
 
 
 def start_cluster(data_dir: Path, *extra: str) -> ClusterProcess:
-    """Start ``atoll cluster serve`` and wait (with a deadline) until its kubeconfig is new."""
+    """Start ``atoll cluster serve`` and wait (with a deadline) until its kubeconfig is new.
+
+    The kubelet is off unless ``extra`` says ``--kubelet on``: most suites check the API and
+    the controllers, with a test-only stand-in marking pods Ready."""
+    if "--kubelet" not in extra:
+        extra = (*extra, "--kubelet", "off")
     kubeconfig = data_dir / "kubeconfig"
     before = kubeconfig.stat().st_mtime_ns if kubeconfig.exists() else None
     with open(data_dir.parent / f"{data_dir.name}.log", "ab") as log:

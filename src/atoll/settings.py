@@ -42,9 +42,9 @@ class ClusterSettings(BaseModel):
         "'*' all, 'name' one, '-name' all but one (comma-separated).",
     )
     kubelet: bool = Field(
-        False,
-        description="Run pods on this machine. Off (the default until the kubelet lands): "
-        "the node is NotReady and tainted, so pods stay Pending, as in kubectl's test set-up.",
+        True,
+        description="Run pods on this machine (as runc containers when root with runc, else "
+        "as host processes). Off: the node is NotReady and tainted, so pods stay Pending.",
     )
     registry_mirrors: dict[str, str] = Field(
         default_factory=dict,

@@ -145,6 +145,10 @@ def embedded_cluster(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     server_log = tmp_path / "server.log"
     cmd = [sys.executable, "-m", "atoll", "cluster", "serve"]
     cmd += ["--data-dir", str(data_dir), "--port", "0"]
+    # The kubelet runs (the node is Ready and serves logs), but, as in upstream's
+    # test-cmd.sh, no scheduler binds pods: several functions `kubectl replace` a pod from a
+    # manifest without nodeName, which the API rightly refuses once a pod is bound.
+    cmd += ["--kubelet", "on", "--controllers", "*,-scheduler"]
     with server_log.open("wb") as log:
         proc = subprocess.Popen(
             cmd,

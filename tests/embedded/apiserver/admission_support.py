@@ -74,7 +74,7 @@ def wire(registry: Registry) -> None:
 
 @contextmanager
 def wired_cluster(data_dir: Path) -> Iterator[ThreadCluster]:
-    settings = ClusterSettings(data_dir=data_dir, port=0, node_name="127.0.0.1")
+    settings = ClusterSettings(data_dir=data_dir, port=0, node_name="127.0.0.1", kubelet=False)
     started = threading.Event()
     held: dict[str, Any] = {}
 
