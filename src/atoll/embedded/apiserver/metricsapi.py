@@ -180,9 +180,16 @@ def _memory(amount: int) -> str:
     return canonical_quantity(f"{amount // 1024}Ki" if amount % 1024 == 0 else str(amount))
 
 
-def _usage(stats: Mapping[str, Any]) -> tuple[dict[str, str], str] | None:
+def _field(stats: object, name: str) -> Mapping[str, Any]:
+    """``stats[name]`` when both are JSON objects, else empty: a malformed summary from a
+    kubelet means no metrics, never a 500."""
+    value = stats.get(name) if isinstance(stats, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _usage(stats: object) -> tuple[dict[str, str], str] | None:
     """(usage, CPU reading time) of a container's or node's stats; None without a rate."""
-    cpu, memory = stats.get("cpu") or {}, stats.get("memory") or {}
+    cpu, memory = _field(stats, "cpu"), _field(stats, "memory")
     nano, working = cpu.get("usageNanoCores"), memory.get("workingSetBytes")
     if not isinstance(nano, int | float) or not isinstance(working, int | float):
         return None
@@ -207,7 +214,8 @@ def pod_metrics(pod: Mapping[str, Any], stats: Mapping[str, Any], created: str) 
     """A PodMetrics from a stored Pod and its summary entry; None unless every container
     has a CPU rate and a working set."""
     containers, times = [], []
-    for container in stats.get("containers") or ():
+    listed = stats.get("containers")
+    for container in listed if isinstance(listed, list) else ():
         found = _usage(container)
         if found is None:
             return None
@@ -229,7 +237,7 @@ def node_metrics(
     node: Mapping[str, Any], summary: Mapping[str, Any], created: str
 ) -> Object | None:
     """A NodeMetrics from a stored Node and its kubelet's summary; None without a CPU rate."""
-    found = _usage(summary.get("node") or {})
+    found = _usage(summary.get("node"))
     if found is None:
         return None
     return {
@@ -244,8 +252,9 @@ def node_metrics(
 
 def _pods_in(summary: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
     pods: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for stats in summary.get("pods") or ():
-        ref = stats.get("podRef") or {}
+    listed = summary.get("pods")
+    for stats in listed if isinstance(listed, list) else ():
+        ref = _field(stats, "podRef")
         pods[(str(ref.get("namespace") or ""), str(ref.get("name") or ""))] = stats
     return pods
 
@@ -414,8 +423,10 @@ class MetricsApi:
 
     async def _select(self, kind: _Kind, namespace: str | None, opts: ListOptions) -> list[Object]:
         """The metrics of the Pods (in ``namespace``) or Nodes that ``opts`` selects."""
-        listed = self._registry.list(self._resource(kind), namespace, opts)
-        return await self._metrics_of(kind, [entry.decode() for entry in listed.entries])
+        entries = self._registry.list(self._resource(kind), namespace, opts).entries
+        if kind is _PODS:  # only running pods have metrics: decode no others
+            entries = [e for e in entries if e.fields.get("status.phase") == "Running"]
+        return await self._metrics_of(kind, [entry.decode() for entry in entries])
 
     async def _metrics_of(self, kind: _Kind, objects: Sequence[Object]) -> list[Object]:
         if kind is _NODES:

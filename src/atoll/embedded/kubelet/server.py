@@ -93,10 +93,10 @@ class KubeletApp:
         if len(parts) == 4 and parts[0] == "containerLogs":
             return await self._logs(request, parts[1], parts[2], parts[3])
         if path == "/stats/summary":
-            body = orjson.dumps(stats.summary(self.kubelet.usage.snapshot()))
+            body = orjson.dumps(stats.summary(await self.kubelet.usage.snapshot()))
             return Response(body, media_type="application/json")
         if path == "/metrics/cadvisor":
-            text = stats.cadvisor_text(self.kubelet.usage.snapshot())
+            text = stats.cadvisor_text(await self.kubelet.usage.snapshot())
             return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
         raise NotFound(f"the kubelet has no {path}")
 

@@ -101,7 +101,7 @@ class UsageCollector:
         self._host = host
         self._root = root
         self._interval = interval
-        self._rates = RateTracker(WINDOW)
+        self._rates = RateTracker(WINDOW, minimum=WINDOW)  # the window metrics.k8s.io reports
         self._boot = boot_time()
         self.latest: NodeSnapshot | None = None
 
@@ -114,10 +114,10 @@ class UsageCollector:
                 logger.exception("reading resource usage failed")
             await asyncio.sleep(self._interval)  # the sampling period
 
-    def snapshot(self) -> NodeSnapshot:
-        """The newest reading, or one taken now if there is none yet."""
+    async def snapshot(self) -> NodeSnapshot:
+        """The newest reading, or one taken now (in a thread) if there is none yet."""
         if self.latest is None:
-            self.latest = self._collect(_running(self._workers()))
+            self.latest = await asyncio.to_thread(self._collect, _running(self._workers()))
         return self.latest
 
     def _collect(self, running: list[_Running]) -> NodeSnapshot:
