@@ -264,3 +264,25 @@ def test_failing_liveness_probe_restarts_and_readiness_gates_ready(
     assert any("Liveness probe failed" in m for m in messages)
     assert any("failed liveness probe, will be restarted" in m for m in messages)
     cluster.kubectl("delete", "pod", "probed", "-n", namespace, "--grace-period=1", "--wait=true")
+
+
+def test_active_deadline_fails_the_pod(cluster: ClusterProcess, namespace: str) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "late"},
+        "spec": {
+            "activeDeadlineSeconds": 2,
+            "containers": [{"name": "main", "image": "busybox", "command": ["sleep", "1000"]}],
+        },
+    }
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
+    failed = eventually(
+        lambda: (
+            (p := pod(cluster, namespace, "late")) and p["status"].get("phase") == "Failed" and p
+        ),
+        timeout=30,
+    )
+    assert failed["status"]["reason"] == "DeadlineExceeded"
+    (status,) = failed["status"]["containerStatuses"]
+    assert status["state"]["terminated"]["exitCode"] in (137, 143)

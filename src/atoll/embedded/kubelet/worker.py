@@ -123,6 +123,7 @@ class PodWorker:
         self._gone = False
         self._deleted = False
         self._grace_cap: float | None = None
+        self._failed_because: tuple[str, str] | None = None  # status reason and message
         self._written: Object | None = None
         self._volumes: Volumes | None = None
         self._pod_ip = host.host_ip
@@ -220,6 +221,28 @@ class PodWorker:
     async def _live(self) -> None:
         if self._finished_before:
             return
+        deadline = (self.pod.get("spec") or {}).get("activeDeadlineSeconds")
+        if deadline is None:
+            await self._run_pod()
+            return
+        try:
+            await asyncio.wait_for(self._run_pod(), float(deadline))
+        except TimeoutError:  # the kubelet's active-deadline handler: stop everything, Failed
+            await self.host.event(
+                self.pod,
+                "Normal",
+                "DeadlineExceeded",
+                "Pod was active on the node longer than the specified deadline",
+            )
+            self._failed_because = (
+                "DeadlineExceeded",
+                "Pod was active on the node longer than the specified deadline",
+            )
+            await self._terminate()
+            self.phase = "Failed"
+            self._changed()
+
+    async def _run_pod(self) -> None:
         await self._prepare()
         if not await self._run_init_containers():
             self.phase = "Failed"
@@ -398,6 +421,10 @@ class PodWorker:
             memory_limit=_memory(limits.get("memory")),
             cpu_limit_millis=_millis(limits.get("cpu")),
             user=image.user if image else "",
+            labels={
+                "hostname": (self.pod.get("spec") or {}).get("hostname")
+                or self.pod["metadata"]["name"]
+            },
         )
         runtime = self.host.runtime_for(self.pod, image)
         state.runtime = runtime.name
@@ -527,6 +554,7 @@ class PodWorker:
             pod_ip=self._pod_ip,
             started_at=self.started_at,
             runtime=self._runtime_condition(),
+            message=self._failed_because,
         )
 
     def _runtime_condition(self) -> tuple[str, str] | None:
