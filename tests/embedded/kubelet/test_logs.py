@@ -16,16 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atoll.embedded.kubelet import logs
-from atoll.embedded.kubelet.logs import (
-    LogHub,
-    LogOptions,
-    LogWriter,
-    log_path,
-    previous_log_path,
-    pump,
-    read_log,
-    since_cutoff,
-)
+from atoll.embedded.kubelet.log_reading import LogOptions, read_log, since_cutoff
+from atoll.embedded.kubelet.logs import LogHub, LogWriter, log_path, previous_log_path, pump
 from atoll.errors import BadRequest, NotFound
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123400, tzinfo=UTC)

@@ -26,7 +26,8 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from atoll.errors import ApiError, BadRequest, NotFound, Unauthorized
 
 from . import stats
-from .logs import LogOptions, log_path, since_cutoff
+from .log_reading import LogOptions, since_cutoff
+from .logs import log_path
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
