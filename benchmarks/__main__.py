@@ -3,9 +3,12 @@
 ``python -m benchmarks`` (``make bench``) runs them all, in an order that matters: the idle
 RSS is read before anything is written, and the memory benchmark measures the pods the
 list benchmark stored. The controller benchmarks (``rollout``, ``deployment_burst``) start
-servers of their own, kubelet and scheduler off, and come last, when the shared server is
-at rest. ``--quick`` shrinks every benchmark for a smoke run; ``--only`` picks some. The
-exit code is non-zero only when something crashed, never for a slow figure.
+servers of their own, kubelet and scheduler off, and come after them, when the shared
+server is at rest; the kubelet benchmarks (``pod_start``, ``kubelet_idle``, ``log_follow``)
+last, each on a server of its own with ``--kubelet on`` and every controller, its pods run
+as host processes and all deleted before it ends. ``--quick`` shrinks every benchmark for a
+smoke run; ``--only`` picks some. The exit code is non-zero only when something crashed,
+never for a slow figure.
 """
 
 from __future__ import annotations
@@ -22,7 +25,17 @@ from pathlib import Path
 
 import uvloop
 
-from . import creates, deployment_bursts, lists, memory, rollouts, watch_fanout
+from . import (
+    creates,
+    deployment_bursts,
+    kubelet_idle,
+    lists,
+    log_follow,
+    memory,
+    pod_starts,
+    rollouts,
+    watch_fanout,
+)
 from .client import open_session
 from .context import Context, Sizes
 from .results import Row, markdown_table
@@ -37,6 +50,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     "memory": memory.run,
     "rollout": rollouts.run,
     "deployment_burst": deployment_bursts.run,
+    "pod_start": pod_starts.run,
+    "kubelet_idle": kubelet_idle.run,
+    "log_follow": log_follow.run,
 }
 _SETTLE_SECONDS = 1.0
 

@@ -32,6 +32,9 @@ class Sizes:
     rollouts: int = 3
     deployments: int = 1_000
     idle_seconds: float = 20.0
+    pod_starts: int = 200
+    idle_pods: int = 200
+    log_lines: int = 200
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -44,6 +47,9 @@ class Sizes:
             rollout_replicas=20,
             deployments=100,
             idle_seconds=10.0,
+            pod_starts=30,
+            idle_pods=50,
+            log_lines=50,
         )
 
 

@@ -286,3 +286,40 @@ def test_active_deadline_fails_the_pod(cluster: ClusterProcess, namespace: str) 
     assert failed["status"]["reason"] == "DeadlineExceeded"
     (status,) = failed["status"]["containerStatuses"]
     assert status["state"]["terminated"]["exitCode"] in (137, 143)
+
+
+def test_fallback_to_logs_on_error_fills_the_termination_message(
+    cluster: ClusterProcess, namespace: str
+) -> None:
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "explains"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "main",
+                    "image": "busybox",
+                    "command": [
+                        "sh",
+                        "-c",
+                        "echo starting; echo 'config file missing' >&2; exit 2",
+                    ],
+                    "terminationMessagePolicy": "FallbackToLogsOnError",
+                }
+            ],
+        },
+    }
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps(manifest))
+    failed = eventually(
+        lambda: (
+            (p := pod(cluster, namespace, "explains"))
+            and p["status"].get("phase") == "Failed"
+            and p
+        ),
+        timeout=30,
+    )
+    terminated = failed["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert terminated["exitCode"] == 2
+    assert terminated["message"] == "starting\nconfig file missing\n"

@@ -211,3 +211,23 @@ def test_registry_mirror_setting_is_honoured(
         assert registry.requests("GET", "/v2/static/busybox/manifests/1")
     finally:
         cluster.stop()
+
+
+@needs_runc
+def test_termination_message_file_under_runc(
+    cluster: ClusterProcess, namespace: str, static_image: str
+) -> None:
+    script = "echo 'all done: 42 rows' > /dev/termination-log"
+    spec = {
+        "restartPolicy": "Never",
+        "containers": [{"name": "main", "image": static_image, "command": ["sh", "-c", script]}],
+    }
+    run(cluster, namespace, "reporter", spec)
+
+    def terminated() -> dict[str, Any] | None:
+        statuses = (pod(cluster, namespace, "reporter").get("status") or {}).get(
+            "containerStatuses"
+        ) or []
+        return (statuses[0]["state"].get("terminated") if statuses else None) or None
+
+    assert eventually(terminated, timeout=60)["message"] == "all done: 42 rows\n"

@@ -37,6 +37,7 @@ from atoll.kube.informers import InformerFactory
 from ..hostinfo import HostInfo, read_host_info
 from .image_references import ImageRef, credentials_from_pull_secrets
 from .images import ImageStore, PullPolicy
+from .log_reading import LogOptions
 from .logs import LogHub, log_path
 from .process import ProcessRuntime
 from .registries import PullError, RegistryUnreachable
@@ -304,6 +305,19 @@ class Kubelet:
             await self.client.patch(
                 PODS, meta["name"], patch, namespace=meta["namespace"], subresource="status"
             )
+
+    async def log_tail(
+        self, pod: Object, container: str, restart_count: int, *, lines: int, limit: int
+    ) -> str:
+        meta = pod["metadata"]
+        path = log_path(
+            self.logs_root, meta["namespace"], meta["name"], meta["uid"], container, restart_count
+        )
+        chunks = []
+        with contextlib.suppress(NotFound):
+            async for chunk in self.logs.read(path, LogOptions(tail_lines=lines)):
+                chunks.append(chunk)
+        return b"".join(chunks)[-limit:].decode("utf-8", "replace")
 
     async def delete_pod(self, pod: Object) -> None:
         meta = pod["metadata"]

@@ -164,6 +164,18 @@ def _config(launch: Launch, rootfs: Path) -> dict[str, Any]:
                     "options": ["rbind", "ro"],
                 }
             )
+    if launch.termination_log is not None:
+        message_file, target = launch.termination_log
+        message_file.parent.mkdir(parents=True, exist_ok=True)
+        message_file.touch()
+        mounts.append(
+            {
+                "destination": target,
+                "type": "bind",
+                "source": str(message_file),
+                "options": ["rbind", "rw"],
+            }
+        )
     for mount in launch.mounts:
         source = mount.source / mount.sub_path if mount.sub_path else mount.source
         options = ["rbind", "rprivate", "ro" if mount.read_only else "rw"]

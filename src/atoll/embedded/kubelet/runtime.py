@@ -57,6 +57,7 @@ class Launch:
     memory_limit: int | None = None  # bytes
     cpu_limit_millis: int | None = None
     user: str = ""  # the image's USER, or runAsUser
+    termination_log: tuple[Path, str] | None = None  # (host file, terminationMessagePath)
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -68,6 +69,7 @@ class Exit:
     finished_at: datetime
     signal: int | None = None
     oom_killed: bool = False
+    message: str = ""  # the termination message (terminationMessagePath, or the log's tail)
 
     @property
     def reason(self) -> str:

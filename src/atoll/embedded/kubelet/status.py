@@ -108,6 +108,8 @@ def _terminated(exit: Exit, started: datetime | None, container_id: str) -> Obje
     }
     if exit.signal is not None:
         out["signal"] = exit.signal
+    if exit.message:
+        out["message"] = exit.message
     if container_id:
         out["containerID"] = container_id
     return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Sequence
@@ -47,6 +48,8 @@ BACKOFF_INITIAL = 10.0
 BACKOFF_MAX = 300.0
 BACKOFF_RESET = 600.0  # a container that ran this long restarts without back-off
 DEFAULT_GRACE = 30
+MESSAGE_FILE_LIMIT = 4096  # bytes of terminationMessagePath the kubelet reads
+MESSAGE_LOG_LIMIT = 2048  # bytes of log tail for FallbackToLogsOnError
 
 
 def backoff_delay(failures: int) -> float:
@@ -91,6 +94,10 @@ class PodHost(Protocol):
     async def image(self, pod: Object, container: Object) -> ImageInfo | None: ...
 
     async def write_status(self, pod: Object, status: Object) -> None: ...
+
+    async def log_tail(
+        self, pod: Object, container: str, restart_count: int, *, lines: int, limit: int
+    ) -> str: ...
 
     async def delete_pod(self, pod: Object) -> None: ...
 
@@ -374,6 +381,9 @@ class PodWorker:
         sink.close()
         self.running.pop(state.name, None)
         self.sinks.pop(state.name, None)
+        message = await self._termination_message(state, spec, exit)
+        if message:
+            exit = dataclasses.replace(exit, message=message)
         ran = (exit.finished_at - container.started_at).total_seconds()
         if exit.exit_code == 0 or ran >= BACKOFF_RESET:
             self._failures[state.name] = 1 if exit.exit_code else 0
@@ -382,6 +392,29 @@ class PodWorker:
         state.set_terminated(exit)
         self._changed()
         return exit
+
+    def _termination_log(self, state: ContainerState) -> Path:
+        return (
+            self.host.pod_dir(self.pod)
+            / "containers"
+            / f"{state.name}-{state.restart_count}.termination-log"
+        )
+
+    async def _termination_message(self, state: ContainerState, spec: Object, exit: Exit) -> str:
+        """What the container wrote to its terminationMessagePath (runc only: a host process
+        has no private /dev), else, for ``FallbackToLogsOnError`` after a failure, the tail
+        of its log — at most 80 lines and 2 KiB, and 4 KiB from the file, as the kubelet."""
+        written = self._termination_log(state)
+        with contextlib.suppress(OSError):
+            text = written.read_bytes()[:MESSAGE_FILE_LIMIT].decode("utf-8", "replace")
+            if text:
+                return text
+        policy = spec.get("terminationMessagePolicy") or "File"
+        if policy != "FallbackToLogsOnError" or exit.exit_code == 0:
+            return ""
+        return await self.host.log_tail(
+            self.pod, state.name, state.restart_count, lines=80, limit=MESSAGE_LOG_LIMIT
+        )
 
     async def _start(self, state: ContainerState, spec: Object) -> tuple[Container, LogSink]:
         image = await self.host.image(self.pod, spec)
@@ -421,6 +454,10 @@ class PodWorker:
             memory_limit=_memory(limits.get("memory")),
             cpu_limit_millis=_millis(limits.get("cpu")),
             user=image.user if image else "",
+            termination_log=(
+                self._termination_log(state),
+                spec.get("terminationMessagePath") or "/dev/termination-log",
+            ),
             labels={
                 "hostname": (self.pod.get("spec") or {}).get("hostname")
                 or self.pod["metadata"]["name"]
