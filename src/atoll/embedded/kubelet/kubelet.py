@@ -61,6 +61,7 @@ VOLUMES = ResourceType("", "v1", "persistentvolumes", "PersistentVolume", False)
 SHUTDOWN_GRACE = 5.0  # seconds each container gets when the kubelet itself stops
 UNREACHABLE_TTL = 60.0  # seconds a registry that could not be reached is not asked again
 RUNTIME_ANNOTATION = "atoll.io/runtime"
+EVENT_QUEUE_SIZE = 1000  # client-go's recorder buffers as many
 
 
 def _default_policy(image: str) -> PullPolicy:
@@ -116,6 +117,9 @@ class Kubelet:
         self._volumes = self._informers.informer(VOLUMES)
         self._events = EventRecorder(client, "kubelet", node_name)
         self._warned: set[tuple[str, str]] = set()
+        self._event_queue: asyncio.Queue[tuple[Object, str, str, str]] = asyncio.Queue(
+            EVENT_QUEUE_SIZE
+        )
         self._group: asyncio.TaskGroup | None = None
         self.usage = UsageCollector(
             lambda: list(self.workers.values()),
@@ -144,6 +148,7 @@ class Kubelet:
             self._informers.start(group)
             group.create_task(self.logs.run())
             group.create_task(self.usage.run())
+            group.create_task(self._write_events())
             try:
                 await asyncio.Event().wait()
             finally:
@@ -331,10 +336,20 @@ class Kubelet:
             )
 
     async def event(self, pod: Object, type: str, reason: str, message: str) -> None:
+        """Queue an Event; a pod worker never waits for it to be written (as client-go's
+        recorder). When the queue is full the Event is dropped, as client-go drops them."""
         try:
-            await self._events.record(pod, reason, message=message, type=type)  # type: ignore[arg-type]
-        except ApiError:
-            logger.debug("event %s for %s not recorded", reason, pod["metadata"].get("name"))
+            self._event_queue.put_nowait((pod, type, reason, message))
+        except asyncio.QueueFull:
+            logger.debug("event %s for %s dropped: queue full", reason, pod["metadata"].get("name"))
+
+    async def _write_events(self) -> None:
+        while True:
+            pod, type, reason, message = await self._event_queue.get()
+            try:
+                await self._events.record(pod, reason, message=message, type=type)  # type: ignore[arg-type]
+            except ApiError:
+                logger.debug("event %s for %s not recorded", reason, pod["metadata"].get("name"))
 
     # -- ConfigSource / VolumeSource, from the caches ---------------------------------
 

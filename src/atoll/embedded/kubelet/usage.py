@@ -29,7 +29,7 @@ __all__ = ["UsageCollector"]
 
 logger = logging.getLogger(__name__)
 
-INTERVAL = 5.0  # seconds between readings
+INTERVAL = 10.0  # seconds between readings: one per CPU-rate window
 WINDOW = timedelta(seconds=10)
 
 

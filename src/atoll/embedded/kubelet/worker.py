@@ -368,8 +368,8 @@ class PodWorker:
         if state.init:
             state.started = True
         self._changed()
-        await self.host.event(self.pod, "Normal", "Started", f"Started container {state.name}")
         prober = None if state.init else asyncio.create_task(self._probe(state, spec, container))
+        await self.host.event(self.pod, "Normal", "Started", f"Started container {state.name}")
         self.sinks[state.name] = sink
         try:
             exit = await container.wait()
@@ -581,12 +581,14 @@ class PodWorker:
         self._dirty.set()
 
     def status(self) -> Object:
-        waiting_init = self.phase == "Pending" and any(not s.finished for s in self.init)
+        phase = self.phase
+        if phase == "Running" and not any(s.container_id for s in self.apps):
+            phase = "Pending"  # Running once a container has started, as kube reports
         return pod_status(
             self.pod,
             self.init,
             self.apps,
-            phase=self.phase if not waiting_init else "Pending",
+            phase=phase,
             host_ip=self.host.host_ip,
             pod_ip=self._pod_ip,
             started_at=self.started_at,
@@ -608,6 +610,7 @@ class PodWorker:
     async def _report(self) -> None:
         while True:
             await self._dirty.wait()
+            await asyncio.sleep(0)  # let the changes of this loop iteration coalesce
             self._dirty.clear()
             try:
                 await self._write_status()
