@@ -5,18 +5,38 @@ server, and kube-apiserver's bootstrap ClusterRoles and ClusterRoleBindings (the
 ``cluster-admin``, ``admin``, ``edit`` and ``view`` and the ``system:`` roles clients and
 tools expect to find). Rules are abridged where a role's full upstream list only matters
 to an authorizer the embedded cluster does not run: it authorizes by bearer token alone.
+
+And the default StorageClass ``local-path`` of the ``atoll.io/local-path`` provisioner, as
+k3s ships one (kind's is ``standard``): claims that name no class get it, and a directory
+under the data directory (``controllers.persistentvolumes_provisioning``). Its binding mode
+is ``Immediate``, where k3s's is ``WaitForFirstConsumer``: that mode needs the scheduler to
+write ``volume.kubernetes.io/selected-node`` on a pod's claims as it places the pod, which
+the embedded scheduler does not do; on one node it would choose nothing anyway.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-__all__ = ["SYSTEM_NAMESPACES", "bootstrap_objects"]
+__all__ = ["DEFAULT_STORAGE_CLASS", "SYSTEM_NAMESPACES", "bootstrap_objects"]
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _RBAC = "rbac.authorization.k8s.io/v1"
 _BOOTSTRAP_LABELS = {"kubernetes.io/bootstrapping": "rbac-defaults"}
 _ANNOTATIONS = {"rbac.authorization.kubernetes.io/autoupdate": "true"}
+
+DEFAULT_STORAGE_CLASS = {
+    "apiVersion": "storage.k8s.io/v1",
+    "kind": "StorageClass",
+    "metadata": {
+        "name": "local-path",
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+    },
+    "provisioner": "atoll.io/local-path",
+    "reclaimPolicy": "Delete",
+    "volumeBindingMode": "Immediate",
+}
 
 _READ = ["get", "list", "watch"]
 _WRITE = ["create", "delete", "deletecollection", "patch", "update"]
@@ -206,6 +226,9 @@ def bootstrap_objects(api_port: int) -> list[tuple[str, str, str, str | None, di
                 "spec": {"ports": [{"name": "https", "port": 443, "targetPort": api_port}]},
             },
         )
+    )
+    objects.append(
+        ("storage.k8s.io", "v1", "storageclasses", None, copy.deepcopy(DEFAULT_STORAGE_CLASS))
     )
     for name, rules in _ROLES.items():
         objects.append(

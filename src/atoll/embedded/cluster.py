@@ -53,6 +53,7 @@ from .apiserver.quota import ResourceQuotaAdmission
 from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
+from .apiserver.storageclasses import DefaultStorageClass
 from .bootstrap import bootstrap_objects
 from .controllers import KUBELET_PORT, ControllerOptions, all_controllers
 from .hostinfo import read_host_info
@@ -147,6 +148,7 @@ class EmbeddedCluster:
         self.crds = CrdServing(self.registry, self.tasks)
         ServiceIPs(self.registry, cidr=settings.service_cidr)
         LimitRangeAdmission(self.registry)
+        DefaultStorageClass(self.registry)
         ResourceQuotaAdmission(self.registry)
         DisruptionBudgets(self.registry, tasks=self.tasks)
         self.token = _read_or_create_token(self.data_dir / "token")
