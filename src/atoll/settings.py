@@ -46,6 +46,12 @@ class ClusterSettings(BaseModel):
         description="Run pods on this machine (as runc containers when root with runc, else "
         "as host processes). Off: the node is NotReady and tainted, so pods stay Pending.",
     )
+    max_pods: int = Field(
+        110,
+        ge=1,
+        description="Pods this node takes, as the kubelet's --max-pods; more are "
+        "left Pending by the scheduler, and refused by the kubelet (OutOfpods).",
+    )
     registry_mirrors: dict[str, str] = Field(
         default_factory=dict,
         description="Registry mirrors for the kubelet's image pulls, registry → mirror URL, "

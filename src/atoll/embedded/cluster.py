@@ -13,6 +13,7 @@ import asyncio
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import logging
 import os
@@ -231,7 +232,9 @@ class EmbeddedCluster:
         """Run this node's pods, as an API client of this server (not under the Lease: a
         kubelet belongs to its node, not to the control plane), and serve its own API."""
         config = ClusterConfig.from_kubeconfig(self.kubeconfig_path)
-        host = await asyncio.to_thread(read_host_info, self.data_dir)
+        host = await asyncio.to_thread(
+            functools.partial(read_host_info, self.data_dir, max_pods=self.settings.max_pods)
+        )
         async with KubeClient(config, user_agent=f"kubelet/{self.settings.node_name}") as client:
             kubelet = Kubelet(
                 client,
@@ -259,6 +262,7 @@ class EmbeddedCluster:
             node_name=self.settings.node_name,
             kubelet=self.settings.kubelet,
             kubelet_port=self.kubelet_port or KUBELET_PORT,
+            max_pods=self.settings.max_pods,
             data_dir=self.data_dir,
         )
         async with KubeClient(config, user_agent="atoll-controller-manager") as client:

@@ -76,6 +76,7 @@ class HostInfo:
     kernel_version: str
     os_image: str
     architecture: str  # Go's name: amd64, arm64, …
+    max_pods: int = MAX_PODS
 
     def capacity(self) -> dict[str, str]:
         """``status.capacity`` as a kubelet reports it."""
@@ -85,7 +86,7 @@ class HostInfo:
             "hugepages-1Gi": _bytes(self.hugepages_1gi_bytes),
             "hugepages-2Mi": _bytes(self.hugepages_2mi_bytes),
             "memory": f"{self.memory_bytes // _KI}Ki",
-            "pods": str(MAX_PODS),
+            "pods": str(self.max_pods),
         }
 
     def allocatable(self) -> dict[str, str]:
@@ -124,7 +125,9 @@ def go_architecture(machine: str) -> str:
     return _ARCHITECTURES.get(machine.lower(), machine.lower() or "amd64")
 
 
-def read_host_info(storage_path: Path, *, root: Path = Path("/")) -> HostInfo:
+def read_host_info(
+    storage_path: Path, *, root: Path = Path("/"), max_pods: int = MAX_PODS
+) -> HostInfo:
     """Read this machine's facts; ``root`` lets tests point at a fake ``/proc`` and ``/etc``."""
     meminfo = _meminfo(root / "proc/meminfo")
     machine_id = _read_id(root / "etc/machine-id") or _read_id(root / "var/lib/dbus/machine-id")
@@ -145,6 +148,7 @@ def read_host_info(storage_path: Path, *, root: Path = Path("/")) -> HostInfo:
         kernel_version=uname.release or "unknown",
         os_image=_os_image(root) or f"{uname.system or 'Linux'} {uname.release}".strip(),
         architecture=go_architecture(uname.machine),
+        max_pods=max_pods,
     )
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.conftest import ClusterProcess, start_cluster
 from tests.waiting import eventually
 
@@ -159,3 +160,39 @@ def test_kubelet_leaves_no_process_when_a_pod_is_deleted(tmp_path: Path) -> None
     finally:
         cluster.stop()
     assert os.path.exists(data_dir)
+
+
+def test_a_full_node_refuses_pods_out_of_pods(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATOLL_CLUSTER__MAX_PODS", "2")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    cluster = start_cluster(data_dir, "--kubelet", "on")
+    try:
+        node = eventually(
+            lambda: (
+                (found := json.loads(cluster.kubectl("get", "nodes", "-o", "json"))["items"])
+                and found[0]
+            ),
+            timeout=30,
+        )
+        assert node["status"]["capacity"]["pods"] == "2"
+        for index in range(2):
+            manifest = sleeper(f"fits{index}", tmp_path / f"pid{index}")
+            cluster.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+            running_pid(cluster, f"fits{index}", tmp_path / f"pid{index}")
+        # Bound directly (as a DaemonSet pod or `nodeName` in a manifest), past the scheduler:
+        extra = sleeper("extra", tmp_path / "pid-extra")
+        extra["spec"]["nodeName"] = node["metadata"]["name"]
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(extra))
+        refused = eventually(
+            lambda: (p := pod(cluster, "extra")) and p["status"].get("phase") == "Failed" and p,
+            timeout=30,
+        )
+        assert refused["status"]["reason"] == "OutOfpods"
+        assert "capacity: 2" in refused["status"]["message"]
+        assert not (tmp_path / "pid-extra").exists()
+        cluster.kubectl("delete", "pod", "extra", "--wait=true", "--timeout=30s")
+    finally:
+        cluster.stop()

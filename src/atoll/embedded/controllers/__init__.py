@@ -30,6 +30,7 @@ class ControllerOptions:
     node_name: str = "atoll"
     kubelet: bool = False  # False: nothing runs pods; the node is NotReady and tainted
     kubelet_port: int = KUBELET_PORT  # where the kubelet's API answers (Node daemonEndpoints)
+    max_pods: int = 110  # the Node's pod capacity (the kubelet's --max-pods)
     scheduler: bool = True
     clock: Clock = field(default_factory=SystemClock)
     data_dir: Path | None = None  # the node reports this filesystem's capacity

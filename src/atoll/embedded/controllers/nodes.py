@@ -21,6 +21,7 @@ when the next heartbeat is due. Labels and taints written by others are kept.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,6 +193,7 @@ class NodeController:
         self.node_name = options.node_name
         self.ready = options.kubelet
         self.kubelet_port = options.kubelet_port
+        self._max_pods = options.max_pods
         self.clock: Clock = options.clock
         # ControllerOptions has no data directory yet: measure the filesystem we run from.
         self._storage_path: Path = getattr(options, "data_dir", None) or Path(".")
@@ -203,7 +205,9 @@ class NodeController:
 
     async def setup(self, ctx: ControllerContext) -> None:
         self._ctx = ctx
-        self._host = await asyncio.to_thread(read_host_info, self._storage_path)
+        self._host = await asyncio.to_thread(
+            functools.partial(read_host_info, self._storage_path, max_pods=self._max_pods)
+        )
         self._nodes = ctx.informers.informer(NODES)
         self._leases = ctx.informers.informer(LEASES, namespace=LEASE_NAMESPACE)
         for informer in (self._nodes, self._leases):

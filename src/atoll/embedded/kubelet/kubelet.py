@@ -121,11 +121,10 @@ class Kubelet:
             EVENT_QUEUE_SIZE
         )
         self._group: asyncio.TaskGroup | None = None
+        host = host or read_host_info(data_dir)
+        self.max_pods = host.max_pods
         self.usage = UsageCollector(
-            lambda: list(self.workers.values()),
-            node_name=node_name,
-            host=host or read_host_info(data_dir),
-            root=data_dir,
+            lambda: list(self.workers.values()), node_name=node_name, host=host, root=data_dir
         )
 
     # -- running ----------------------------------------------------------------------
@@ -173,10 +172,25 @@ class Kubelet:
             return
         if self._group is None:
             return
-        worker = PodWorker(self, pod)
+        worker = PodWorker(self, pod, refused=self._admit(pod))
         worker.update(pod)
         self.workers[uid] = worker
         self._tasks[uid] = self._group.create_task(self._run_worker(worker), name=f"pod {uid}")
+
+    def _admit(self, pod: Object) -> tuple[str, str] | None:
+        """Why this node refuses a new pod (the kubelet's admission), or None: only the pod
+        count (``OutOfpods``), since the scheduler already placed it by its requests."""
+        if ((pod.get("status") or {}).get("phase")) in ("Succeeded", "Failed"):
+            return None
+        active = sum(1 for w in self.workers.values() if w.active)
+        capacity = self.max_pods
+        if active < capacity:
+            return None
+        return (
+            "OutOfpods",
+            f"Pod Node didn't have enough resource: pods, requested: 1, used: {active}, "
+            f"capacity: {capacity}",
+        )
 
     def _on_pod_gone(self, pod: Object) -> None:
         worker = self.workers.get(str(pod["metadata"]["uid"]))

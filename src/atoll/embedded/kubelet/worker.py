@@ -107,7 +107,9 @@ class PodHost(Protocol):
 class PodWorker:
     """Runs one pod; ``update`` hands it the newest object, ``run`` is its whole life."""
 
-    def __init__(self, host: PodHost, pod: Object) -> None:
+    def __init__(
+        self, host: PodHost, pod: Object, *, refused: tuple[str, str] | None = None
+    ) -> None:
         self.host = host
         self.pod = pod
         self.uid = str(pod["metadata"]["uid"])
@@ -130,7 +132,9 @@ class PodWorker:
         self._gone = False
         self._deleted = False
         self._grace_cap: float | None = None
-        self._failed_because: tuple[str, str] | None = None  # status reason and message
+        self._failed_because: tuple[str, str] | None = refused  # status reason and message
+        if refused is not None:  # the node's admission refused it: Failed, never run
+            self.phase = "Failed"
         self._written: Object | None = None
         self._volumes: Volumes | None = None
         self._pod_ip = host.host_ip
@@ -225,8 +229,16 @@ class PodWorker:
             except Exception:
                 logger.exception("writing the final status of pod %s failed", self.name)
 
+    @property
+    def active(self) -> bool:
+        """Whether the pod counts against the node's capacity: not finished, not leaving."""
+        return self.phase not in ("Succeeded", "Failed") and not self._terminating.is_set()
+
     async def _live(self) -> None:
         if self._finished_before:
+            return
+        if self._failed_because is not None and self.phase == "Failed":
+            self._changed()  # report the refusal; the pod waits for its deletion
             return
         deadline = (self.pod.get("spec") or {}).get("activeDeadlineSeconds")
         if deadline is None:
