@@ -328,6 +328,27 @@ def test_record_update_without_changes_keeps_entries() -> None:
     assert result["metadata"]["managedFields"] == old["metadata"]["managedFields"]
 
 
+def test_record_update_copies_only_metadata_and_rewrites_only_changed_entries() -> None:
+    old = client_side_created()
+    labelled = copy.deepcopy(old)
+    labelled["metadata"]["labels"]["team"] = "a"
+    old = record_update(
+        old, labelled, manager="kubectl-label", api_version="apps/v1", now=T1, meta=DEPLOYMENT
+    )
+    new = copy.deepcopy(old)
+    new["spec"]["replicas"] = 5
+    result = record_update(
+        old, new, manager="kubectl-scale", api_version="apps/v1", now=T2, meta=DEPLOYMENT
+    )
+    assert result["spec"] is new["spec"] and result["metadata"] is not new["metadata"]
+    csa, label, scale = result["metadata"]["managedFields"]
+    assert label["manager"] == "kubectl-label" and scale["manager"] == "kubectl-scale"
+    # The labeller's entry is untouched: its rendering (sent back as stored) is kept.
+    assert label["fieldsV1"] is new["metadata"]["managedFields"][1]["fieldsV1"]
+    assert csa["fieldsV1"] is not new["metadata"]["managedFields"][0]["fieldsV1"]
+    assert "f:replicas" not in csa["fieldsV1"]["f:spec"]
+
+
 def test_record_update_honours_sent_entries_and_reset() -> None:
     old = client_side_created()
     new = copy.deepcopy(old)

@@ -109,6 +109,16 @@ def test_from_fields_v1_inverts_rendering_and_skips_junk() -> None:
     assert from_fields_v1(None) == frozenset()
 
 
+def test_rendering_sorts_keys_and_marks_owned_inner_nodes_first() -> None:
+    rendered = to_fields_v1(
+        [("f:spec", "f:b"), ("f:spec",), ("f:a",), ("f:spec", "f:a", "f:x"), ()]
+    )
+    assert rendered == {"f:a": {}, "f:spec": {".": {}, "f:a": {"f:x": {}}, "f:b": {}}}
+    assert [list(rendered), list(rendered["f:spec"])] == [["f:a", "f:spec"], [".", "f:a", "f:b"]]
+    odd = to_fields_v1([("f:x",), ("f:x", "-y"), ("f:x", "f:z")])  # "-y" sorts before "."
+    assert list(odd["f:x"]) == ["-y", ".", "f:z"]
+
+
 def test_path_string() -> None:
     assert path_string(("f:spec", "f:replicas")) == ".spec.replicas"
     assert (
@@ -164,6 +174,8 @@ def test_json_equal_distinguishes_types() -> None:
     assert not json_equal(1, 1.0)
     assert not json_equal([1], [1, 2])
     assert not json_equal({"a": 1}, {"b": 1})
+    shared = {"a": [1, {"b": 2.0}]}
+    assert json_equal(shared, shared)
 
 
 NAMES = st.sampled_from(["a", "b", "c"])

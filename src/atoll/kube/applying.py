@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from atoll.errors import BadRequest, Cause, Conflict
@@ -66,7 +66,12 @@ _SERVER_METADATA = (
 
 @dataclass(frozen=True, slots=True)
 class ManagedEntry:
-    """One ``managedFields`` entry, with its FieldsV1 parsed into a set of paths."""
+    """One ``managedFields`` entry, with its FieldsV1 parsed into a set of paths.
+
+    An entry read from a stored object keeps the FieldsV1 it was read from (``rendered``),
+    which this module rendered when it stored it: an entry a write leaves alone is written
+    back as it was instead of being rendered again. ``replace`` drops it, as it must.
+    """
 
     manager: str
     operation: str
@@ -74,6 +79,7 @@ class ManagedEntry:
     time: str
     fields: FieldSet
     subresource: str = ""
+    rendered: Mapping[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def identity(self) -> tuple[str, str, str, str]:
@@ -97,7 +103,7 @@ class ManagedEntry:
             "apiVersion": self.api_version,
             "time": self.time,
             "fieldsType": "FieldsV1",
-            "fieldsV1": to_fields_v1(self.fields),
+            "fieldsV1": self.rendered if self.rendered is not None else to_fields_v1(self.fields),
         }
         if self.subresource:
             entry["subresource"] = self.subresource
@@ -106,11 +112,7 @@ class ManagedEntry:
 
 def managed_entries(obj: Mapping[str, Any]) -> list[ManagedEntry]:
     """The parsed ``metadata.managedFields`` of ``obj``; malformed entries are dropped."""
-    metadata = obj.get("metadata")
-    raw = metadata.get("managedFields") if isinstance(metadata, Mapping) else None
-    if not isinstance(raw, list):
-        return []
-    return [entry for item in raw if (entry := _parse_entry(item)) is not None]
+    return _entries(_raw_entries(obj), stored=False)
 
 
 def server_side_apply(
@@ -137,7 +139,9 @@ def server_side_apply(
     mine = ManagedEntry(manager, "Apply", api_version, now, applied_fields)
     if live is None:
         return _with_entries(config, [mine])
-    entries = managed_entries(live) or [_before_first_apply(live, meta, api_version, now)]
+    entries = _entries(_raw_entries(live), stored=True) or [
+        _before_first_apply(live, meta, api_version, now)
+    ]
     last = next((e for e in entries if e.identity == mine.identity), None)
     previous = last.fields if last is not None else frozenset[Path]()
     others = [e for e in entries if e.identity != mine.identity]
@@ -148,7 +152,7 @@ def server_side_apply(
         raise _conflict_error(conflicts)
     if conflicts:
         taken = applied_fields & changed
-        others = [replace(e, fields=e.fields - taken) for e in others]
+        others = [_without(e, taken) for e in others]
     _prune(merged, previous - applied_fields, [applied_fields, *(e.fields for e in others)], meta)
     if last is not None and last.fields == applied_fields:
         # A no-op apply must leave the object as it was, time stamp included, so that the
@@ -173,27 +177,44 @@ def record_update(
     The manager's ``Update`` entry gains every field the write set or changed, and other
     managers lose those. ``meta`` is the kind's ``PatchMeta`` (None: custom resource).
     managedFields sent in ``new`` replace the stored ones first, as kube allows; ``[{}]``
-    clears them, leaving only what this write changed.
+    clears them, leaving only what this write changed. ``old`` is the object as stored, its
+    managedFields as this function or ``server_side_apply`` wrote them. The result is a copy
+    of ``new`` that shares everything but its ``metadata`` with it.
     """
     meta = meta if meta is not None else CUSTOM_RESOURCE_META
-    result = copy.deepcopy(new)
-    if result.get("metadata", {}).get("managedFields") == [{}]:
-        base: list[ManagedEntry] = []
-    else:
-        # Like kube: entries sent with the write win; none sent (or only junk) keeps the
-        # stored ones, so clients unaware of managedFields cannot wipe them by accident.
-        base = managed_entries(result) or managed_entries(old or {})
+    result = dict(new)
+    if isinstance(new.get("metadata"), dict):
+        result["metadata"] = dict(new["metadata"])
+    sent, stored = _raw_entries(result), _raw_entries(old or {})
     if old is None:
         changed, removed = field_set(new, meta), frozenset[Path]()
     else:
         changed, removed = changed_fields(old, new, meta)
+    if not changed and not removed and isinstance(stored, list) and sent in (None, stored):
+        # Nothing tracked changed, and the stored entries stand (none sent, or sent back as
+        # they are): stored by this module, they are sorted and non-empty already.
+        return _with_stored(result, stored)
+    if sent == [{}]:
+        base: list[ManagedEntry] = []
+    else:
+        # Like kube: entries sent with the write win; none sent (or only junk) keeps the
+        # stored ones, so clients unaware of managedFields cannot wipe them by accident.
+        # Sent entries equal to the stored ones (a client echoing them) are the stored ones.
+        base = _entries(sent, stored=sent == stored) or _entries(stored, stored=True)
     if not changed and not removed:
         return _with_entries(result, base)
     mine = ManagedEntry(manager, "Update", api_version, now, frozenset())
     previous = next((e.fields for e in base if e.identity == mine.identity), frozenset())
     touched = changed | removed
-    others = [replace(e, fields=e.fields - touched) for e in base if e.identity != mine.identity]
+    others = [_without(e, touched) for e in base if e.identity != mine.identity]
     return _with_entries(result, [*others, replace(mine, fields=(previous - removed) | changed)])
+
+
+def _without(entry: ManagedEntry, fields: FieldSet) -> ManagedEntry:
+    """``entry`` giving up ``fields``; the same entry (rendering kept) if it owns none."""
+    return (
+        entry if entry.fields.isdisjoint(fields) else replace(entry, fields=entry.fields - fields)
+    )
 
 
 # --- apply internals --------------------------------------------------------------------------
@@ -324,21 +345,46 @@ def _conflict_error(conflicts: list[tuple[ManagedEntry, Path]]) -> Conflict:
 # --- managedFields encoding -------------------------------------------------------------------
 
 
-def _parse_entry(item: Any) -> ManagedEntry | None:
+def _raw_entries(obj: Mapping[str, Any]) -> Any:
+    metadata = obj.get("metadata")
+    return metadata.get("managedFields") if isinstance(metadata, Mapping) else None
+
+
+def _entries(raw: Any, *, stored: bool) -> list[ManagedEntry]:
+    """Parse a ``managedFields`` value; ``stored``: as this module wrote it, renderings kept."""
+    if not isinstance(raw, list):
+        return []
+    return [entry for item in raw if (entry := _parse_entry(item, stored=stored)) is not None]
+
+
+def _parse_entry(item: Any, *, stored: bool) -> ManagedEntry | None:
     if not isinstance(item, Mapping) or not isinstance(item.get("manager"), str):
         return None
-    return ManagedEntry(
+    tree = item.get("fieldsV1")
+    entry = ManagedEntry(
         manager=item["manager"],
         operation=str(item.get("operation") or "Update"),
         api_version=str(item.get("apiVersion") or ""),
         time=str(item.get("time") or ""),
-        fields=from_fields_v1(item.get("fieldsV1")),
+        fields=from_fields_v1(tree),
         subresource=str(item.get("subresource") or ""),
     )
+    if stored and isinstance(tree, dict):
+        object.__setattr__(entry, "rendered", tree)  # frozen: set once, here
+    return entry
 
 
 def _sort_key(entry: ManagedEntry) -> tuple[str, str, str, str]:
     return (entry.operation, entry.time, entry.manager, entry.api_version)
+
+
+def _with_stored(obj: dict[str, Any], stored: list[Any]) -> dict[str, Any]:
+    metadata = obj.setdefault("metadata", {})
+    if stored:
+        metadata["managedFields"] = list(stored)
+    else:
+        metadata.pop("managedFields", None)
+    return obj
 
 
 def _with_entries(obj: dict[str, Any], entries: list[ManagedEntry]) -> dict[str, Any]:

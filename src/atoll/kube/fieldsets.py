@@ -99,20 +99,26 @@ def element_token(element: Any, meta: PatchMeta) -> str | None:
 
 
 def to_fields_v1(fields: Iterable[Path]) -> dict[str, Any]:
-    """Render a field set as a FieldsV1 tree (keys sorted, ``"."`` for owned inner nodes)."""
-    paths = [p for p in fields if p]
+    """Render a field set as a FieldsV1 tree (keys sorted, ``"."`` for owned inner nodes).
+
+    The paths are inserted in sorted order, so each node's children arrive sorted and an
+    owned node is created, empty, before its first child: the ``"."`` that marks it goes
+    in just then, first, where sorting puts it (every real token sorts after ``"."``).
+    """
+    owned = {path for path in fields if path}
     tree: dict[str, Any] = {}
-    for path in paths:
+    unusual = False  # a token sorting before ".": sort the tree afterwards instead
+    for path in sorted(owned):
         node = tree
-        for token in path:
-            node = node.setdefault(token, {})
-    for path in paths:
-        node = tree
-        for token in path:
-            node = node[token]
-        if node:
-            node["."] = {}
-    return _sorted_tree(tree)
+        for depth, token in enumerate(path):
+            child = node.get(token)
+            if child is None:
+                if not node and depth and path[:depth] in owned:
+                    node["."] = {}
+                unusual = unusual or token < "."
+                child = node[token] = {}
+            node = child
+    return _sorted_tree(tree) if unusual else tree
 
 
 def from_fields_v1(tree: Any) -> FieldSet:
@@ -186,6 +192,8 @@ def remove_field(obj: dict[str, Any], path: Path, meta: PatchMeta) -> None:
 
 def json_equal(a: Any, b: Any) -> bool:
     """JSON equality: unlike ``==``, ``1``, ``1.0`` and ``true`` are three different values."""
+    if a is b:  # shared subtrees, as a status write shares the stored spec
+        return True
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(json_equal(v, b[k]) for k, v in a.items())
     if isinstance(a, list) and isinstance(b, list):

@@ -29,6 +29,7 @@ from atoll.errors import (
 from atoll.kube.selectors import FieldSelector
 
 from . import builtins, crds, strategies
+from .builtins.object_meta import validate_object_meta_update
 from .conversions import convert as convert_builtin
 from .objectmeta import carry_over, now_rfc3339, stamp_new
 from .options import DeleteOptions, ListOptions, WriteOptions, decode_continue, encode_continue
@@ -189,7 +190,8 @@ class Registry:
         if not isinstance(meta, dict):
             raise BadRequest("metadata must be an object")
         self._check_namespace(resource, namespace, meta, creating=True)
-        stamp_new(obj, now=self.clock(), track_generation=strategies.tracks_generation(resource))
+        now = self.clock()  # one time stamp per write: creationTimestamp and managedFields
+        stamp_new(obj, now=now, track_generation=strategies.tracks_generation(resource))
         status = strategies.initial_status(resource, obj)
         if status is None:
             obj.pop("status", None)
@@ -207,9 +209,7 @@ class Registry:
                 [FieldError.required("metadata.name", "name or generateName is required")],
             )
         if not opts.applying:
-            self.schemas.record_update(
-                resource, None, obj, manager=opts.field_manager, now=self.clock()
-            )
+            self.schemas.record_update(resource, None, obj, manager=opts.field_manager, now=now)
         if opts.dry_run:
             return WriteResult(None, obj, created=True, warnings=warnings)
         entry = await self.storage.create(resource.storage, obj)
@@ -234,9 +234,15 @@ class Registry:
         base: Entry | None = None,
     ) -> WriteResult:
         """Replace an object (PUT), or its status with ``subresource="status"``."""
-        warnings = self._check_kind_and_schema(resource, obj, opts)
         old_entry = base or self.storage.latest(resource.storage, namespace, name)
-        if old_entry is None:
+        old = old_entry.decode() if old_entry is not None else None
+        status_write = subresource == "status"
+        # A status write sends the stored object back with a new status; what it repeats
+        # exactly as stored was checked when it was stored (``SchemaCheck.check``).
+        same_version = resource.stored_api_version == resource.api_version
+        stored = old if status_write and same_version else None
+        warnings = self._check_kind_and_schema(resource, obj, opts, stored=stored)
+        if old_entry is None or old is None:
             raise NotFound.of(resource.plural, resource.group, name)
         obj = self.to_storage(resource, obj)
         meta = obj.setdefault("metadata", {})
@@ -254,19 +260,28 @@ class Registry:
         expected = _expected_rv(meta, resource, name)
         if expected is not None and expected != old_entry.rv:
             raise Conflict.modified(resource.plural, resource.group, name)
-        old = old_entry.decode()
         new = self._merge_for_update(resource, obj, old, subresource)
         return await self._store_update(
-            resource, new, old, old_entry, opts, expected=old_entry.rv, warnings=warnings
+            resource,
+            new,
+            old,
+            old_entry,
+            opts,
+            expected=old_entry.rv,
+            warnings=warnings,
+            status_write=status_write,
         )
 
     def _merge_for_update(
         self, resource: Resource, obj: dict[str, Any], old: dict[str, Any], subresource: str
     ) -> dict[str, Any]:
         if subresource == "status":
-            new = dict(old)
-            new["status"] = obj.get("status", {})
-            new["metadata"] = dict(old["metadata"])
+            new = strategies.status_update(resource, obj, old)
+            carry_over(new, old)
+            # The request's resourceVersion matched or was left out: the stored one stands,
+            # so that a status write changing nothing keeps the revision (``_unchanged``).
+            if "resourceVersion" in old["metadata"]:
+                new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             return new
         carry_over(obj, old)
         if resource.storage == ("", "namespaces"):  # only /finalize changes these
@@ -291,12 +306,13 @@ class Registry:
         expected: int | None,
         warnings: tuple[str, ...] = (),
         validate: bool = True,
+        status_write: bool = False,
     ) -> WriteResult:
         self._default(resource, new)
         for step in self.admission:
             step.admit("UPDATE", resource, new, old)
         if validate:
-            self._validate(resource, new, old)
+            self._validate(resource, new, old, status_write=status_write)
         if _unchanged(new, old, applying=opts.applying):
             return WriteResult(old_entry, old, warnings=warnings)  # kube keeps the revision
         if not opts.applying:
@@ -429,7 +445,12 @@ class Registry:
     # -- shared checks ----------------------------------------------------------------------
 
     def _check_kind_and_schema(
-        self, resource: Resource, obj: Any, opts: WriteOptions
+        self,
+        resource: Resource,
+        obj: Any,
+        opts: WriteOptions,
+        *,
+        stored: Mapping[str, Any] | None = None,
     ) -> tuple[str, ...]:
         if not isinstance(obj, dict):
             raise BadRequest("the body of the request was in an unknown format")
@@ -443,7 +464,7 @@ class Registry:
             else:
                 raise BadRequest(_mismatch(resource, kind, api_version))
         obj["apiVersion"] = resource.api_version
-        return self.schemas.check(resource, obj, validation=opts.field_validation)
+        return self.schemas.check(resource, obj, validation=opts.field_validation, stored=stored)
 
     def _check_namespace(
         self, resource: Resource, namespace: str | None, meta: dict[str, Any], *, creating: bool
@@ -483,8 +504,16 @@ class Registry:
             self.schemas.default_custom(resource, obj)
 
     def _validate(
-        self, resource: Resource, obj: dict[str, Any], old: Mapping[str, Any] | None
+        self,
+        resource: Resource,
+        obj: dict[str, Any],
+        old: Mapping[str, Any] | None,
+        *,
+        status_write: bool = False,
     ) -> None:
+        """Metadata rules, then the kind's own: on a status write (``old`` given) only the
+        metadata update rules, as kube's status strategies do, unless the kind validates
+        the whole object there too (``strategies.validates_all_on_status``)."""
         apiextensions = resource.custom is not None or resource.storage[0] == (
             "apiextensions.k8s.io"
         )
@@ -497,9 +526,16 @@ class Registry:
             )
         )
         if resource.custom is None:
-            errors += builtins.validate(
-                resource.storage[0], resource.kind, obj, old, namespaced=resource.namespaced
-            )
+            if (
+                status_write
+                and old is not None
+                and not strategies.validates_all_on_status(resource)
+            ):
+                errors += validate_object_meta_update(obj["metadata"], old["metadata"])
+            else:
+                errors += builtins.validate(
+                    resource.storage[0], resource.kind, obj, old, namespaced=resource.namespaced
+                )
         else:
             errors += self.schemas.validate_custom(resource, obj)
         if errors:

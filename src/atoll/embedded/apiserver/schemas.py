@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from atoll.errors import BadRequest, FieldError
 from atoll.kube import applying
 from atoll.kube.patchmeta import PatchMeta, meta_from_openapi_schema, patch_meta_for
@@ -41,6 +43,44 @@ def remove_path(obj: Any, path: str) -> None:
         node.pop(last, None)
 
 
+def _unchecked(obj: dict[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """What of ``obj`` must be checked: what differs from ``stored``, and its type."""
+    body = _changed_part(obj, stored)
+    for key in ("apiVersion", "kind"):
+        if key in obj:
+            body[key] = obj[key]
+    return body
+
+
+def _changed_part(obj: dict[str, Any], stored: Mapping[str, Any]) -> dict[str, Any]:
+    """``obj`` without what is exactly (JSON types included) as in ``stored``.
+
+    Objects are compared field by field, so the paths of what is left stay those of ``obj``;
+    lists only as a whole (an element's index is part of its path).
+    """
+    changed: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key not in stored:
+            changed[key] = value
+        elif not _same_json(value, stored[key]):
+            before = stored[key]
+            both = isinstance(value, dict) and isinstance(before, Mapping)
+            changed[key] = _changed_part(value, before) if both else value
+    return changed
+
+
+def _same_json(value: Any, stored: Any) -> bool:
+    """Equal as JSON: ``==`` lets ``1``, ``1.0`` and ``true`` pass, the serialisation not."""
+    if value is stored:
+        return True
+    if value != stored:
+        return False
+    try:
+        return orjson.dumps(value) == orjson.dumps(stored)
+    except TypeError:  # not JSON (a YAML body's big integer): check it
+        return False
+
+
 def _schema_of(resource: Resource) -> Mapping[str, Any]:
     custom = resource.custom or {}
     schema = (custom.get("schema") or {}).get("openAPIV3Schema") or {}
@@ -58,13 +98,27 @@ def _preserves_unknown(resource: Resource) -> bool:
 class SchemaCheck:
     """Checks and normalises bodies against the kind's schema."""
 
-    def check(self, resource: Resource, obj: dict[str, Any], *, validation: str) -> tuple[str, ...]:
-        """Reject ill-typed bodies; drop unknown fields; return warnings for ``Warn``."""
+    def check(
+        self,
+        resource: Resource,
+        obj: dict[str, Any],
+        *,
+        validation: str,
+        stored: Mapping[str, Any] | None = None,
+    ) -> tuple[str, ...]:
+        """Reject ill-typed bodies; drop unknown fields; return warnings for ``Warn``.
+
+        ``stored`` is the object as stored, in the body's version, when the body repeats
+        most of it (a status write sends the whole object back): the top-level fields of a
+        built-in kind's body that are exactly the stored ones passed these checks when they
+        were stored and are not walked again.
+        """
         if resource.custom is None:
-            types = builtins.type_errors(resource.group, resource.version, resource.kind, obj)
+            body = obj if stored is None else _unchecked(obj, stored)
+            types = builtins.type_errors(resource.group, resource.version, resource.kind, body)
             if types:
                 raise BadRequest(types[0])
-            unknown = builtins.unknown_fields(resource.group, resource.version, resource.kind, obj)
+            unknown = builtins.unknown_fields(resource.group, resource.version, resource.kind, body)
             for path in unknown:
                 remove_path(obj, path)
         elif _preserves_unknown(resource):

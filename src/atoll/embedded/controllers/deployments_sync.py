@@ -15,8 +15,9 @@ ends the reconcile; the controller retries it from the caches.
 
 Status changes made along the way (a new Progressing condition, a pause) stay in memory and
 are written once, at the end of the reconcile, with the revision annotation
-``deployment.kubernetes.io/revision``: upstream's status strategy keeps annotation changes;
-where the server keeps only status, a merge patch of the metadata follows.
+``deployment.kubernetes.io/revision`` in the same status write: as upstream's
+``getNewReplicaSet`` does with ``UpdateStatus``, since the Deployment status strategy keeps
+everything but spec and labels of the object it is sent.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ class DeploymentSync:
     deployment: Object  # a private copy; writes update it
     replica_sets: list[Object]  # the claimed sets; writes replace their entries
     cached_rs: Callable[[str], Object | None]  # the RS informer's get(key)
-    stored_status: dict[str, Any]  # the status as the API has it; ``deployment`` has ours
+    stored_status: dict[str, Any]  # the status as the API has it (read-only); ours is in
+    # ``deployment``
     revision_pending: bool = False  # the revision annotation changed and is not written yet
 
     @classmethod
@@ -110,7 +112,7 @@ class DeploymentSync:
             deployment=_editable(deployment),
             replica_sets=list(replica_sets),
             cached_rs=cached_rs,
-            stored_status=copy.deepcopy(deployment.get("status") or {}),
+            stored_status=deployment.get("status") or {},  # only compared, never changed
         )
 
     @property
@@ -136,10 +138,9 @@ class DeploymentSync:
         if status == self.stored_status and not self.revision_pending:
             return False
         written = await self.ctx.client.replace_status(DEPLOYMENTS, self.deployment)
-        self.stored_status = copy.deepcopy(status)
+        self.stored_status = written.get("status") or {}
+        self.revision_pending = False
         _meta(self.deployment)["resourceVersion"] = _meta(written).get("resourceVersion")
-        if self.revision_pending:
-            await self._patch_revision(written)
         return True
 
     async def update_status(self, status: dict[str, Any]) -> None:
@@ -153,23 +154,6 @@ class DeploymentSync:
         if annotations.get(REVISION) != revision:
             annotations[REVISION] = revision
             self.revision_pending = True
-
-    async def _patch_revision(self, written: Object) -> None:
-        """Patch the annotation in unless the status write already kept it.
-
-        Upstream writes it with the status: kube-apiserver's Deployment status strategy keeps
-        annotation changes. Where the status subresource keeps only status, a merge patch of
-        the metadata follows.
-        """
-        revision = _meta(self.deployment)["annotations"][REVISION]
-        self.revision_pending = False
-        if (_meta(written).get("annotations") or {}).get(REVISION) == revision:
-            return
-        patch = {"metadata": {"annotations": {REVISION: revision}}}
-        patched = await self.ctx.client.patch(
-            DEPLOYMENTS, self.name, patch, namespace=self.namespace
-        )
-        _meta(self.deployment)["resourceVersion"] = _meta(patched).get("resourceVersion")
 
     async def update_rs(self, rs: Object) -> Object:
         written = await self.ctx.client.replace(REPLICASETS, rs)
