@@ -323,7 +323,8 @@ class KubeClient:
         field_manager: str | None = None,
         dry_run: bool = False,
     ) -> Object:
-        """PUT the ``status`` subresource (only ``status`` changes)."""
+        """PUT the ``status`` subresource: never the spec; what else may change is the
+        kind's status strategy's call (a Deployment's annotations do, for one)."""
         return await self._put(rt, obj, "status", namespace, _write_params(field_manager, dry_run))
 
     async def _put(
