@@ -1,11 +1,11 @@
 """Subresources: status, scale, namespace finalize, pod binding, eviction and log.
 
 ``status`` writes change what each kind's status strategy lets through (``strategies``:
-never the spec; for most kinds metadata such as annotations may change too); ``scale``
-maps an ``autoscaling/v1`` Scale onto the replicas of Deployments, ReplicaSets, StatefulSets, ReplicationControllers and custom
-resources with a scale subresource. Pod ``log`` is asked of the pod's kubelet
-(``kubeletproxy``); a pod no kubelet runs answers as a real cluster does for a pod that has
-not started.
+never the spec; for most kinds metadata such as annotations may change too). ``scale``
+maps an ``autoscaling/v1`` Scale onto the replicas of Deployments, ReplicaSets,
+StatefulSets, ReplicationControllers and custom resources with a scale subresource. Pod
+``log`` is asked of the pod's kubelet (``kubeletproxy``); a pod no kubelet runs answers as
+a real cluster does for a pod that has not started.
 """
 
 from __future__ import annotations
