@@ -234,11 +234,14 @@ async def ready_node(session: aiohttp.ClientSession, *, timeout: float) -> str:
 
 
 @asynccontextmanager
-async def kubelet_cluster(data_dir: Path, namespace: str) -> AsyncIterator[KubeletCluster]:
+async def kubelet_cluster(
+    data_dir: Path, namespace: str, *, max_pods: int | None = None
+) -> AsyncIterator[KubeletCluster]:
     """A server of its own (``--kubelet on``, every controller), warmed up, with ``namespace``
     created and watched, its Node Ready; stopped when the block ends, which stops every
     container left."""
-    with serving(data_dir, kubelet=True) as server:
+    settings = {"MAX_PODS": str(max_pods)} if max_pods is not None else None
+    with serving(data_dir, kubelet=True, settings=settings) as server:
         async with open_session(server) as session, open_session(server, connections=0) as streams:
             await warm_up(session, "bench-warm")
             await ensure_namespace(session, namespace)

@@ -6,16 +6,15 @@ The server is one of its own, ``--kubelet on`` and every controller. It settles
 (``idle_cpu.settle``) and its CPU is read over ``idle_seconds`` with no pod: the baseline.
 Then ``idle_pods`` ``sleep 3600`` pods are created over 16 connections and waited for until
 a watch shows every one Ready; the server settles again and its CPU is read over a window
-of the same length. The pods are created bound to the node (``spec.nodeName``, as a
-DaemonSet's are): the node's capacity is 110 pods (the kubelet's default ``--max-pods``),
-so the scheduler would leave 200 Pending, while the kubelet runs what is bound to it. The
-whole process is read (``/proc/<pid>/stat``: API server, controllers, kubelet), so the
-kubelet's share of the pods is the difference of the two.
+of the same length. The node's capacity is raised past ``idle_pods``
+(``ATOLL_CLUSTER__MAX_PODS``; the default is the kubelet's 110), and the pods go through
+the scheduler like any others. The whole process is read (``/proc/<pid>/stat``: API
+server, controllers, kubelet), so the kubelet's share of the pods is the difference.
 
 Where it goes: the same window is read per thread (``/proc/<pid>/task``), so the event
 loop's CPU (the API, watches, controllers, the kubelet's own loop work) shows apart from the
 other threads' (``asyncio.to_thread`` workers — the kubelet's usage collector reads
-``/proc`` in one every 5 s — and the SQLite writer). Thread names do not tell them apart:
+``/proc`` in one every 10 s — and the SQLite writer). Thread names do not tell them apart:
 Python does not name its threads for the kernel.
 """
 
@@ -72,13 +71,10 @@ async def _window(server: ServerProcess, seconds: float) -> tuple[float, dict[st
 
 
 async def _fill(cluster: KubeletCluster, count: int) -> CpuMeter:
-    """Create ``count`` sleepers bound to the node, over 16 connections; until every one is
-    Ready."""
+    """Create ``count`` sleepers over 16 connections; until every one is Ready."""
     path = f"/api/v1/namespaces/{NAMESPACE}/pods"
     names = [f"idle-{i:04d}" for i in range(count)]
     pods = [sleeper(name) for name in names]
-    for pod in pods:
-        pod["spec"]["nodeName"] = cluster.node
     bodies = [orjson.dumps(pod) for pod in pods]
     with CpuMeter(cluster.server) as cpu:
         await run_workers(bodies, lambda body: post_json(cluster.session, path, body))
@@ -89,7 +85,8 @@ async def _fill(cluster: KubeletCluster, count: int) -> CpuMeter:
 
 async def run(ctx: Context) -> list[Row]:
     n, seconds = ctx.sizes.idle_pods, ctx.sizes.idle_seconds
-    async with kubelet_cluster(ctx.scratch / "kubelet-idle-cluster", NAMESPACE) as cluster:
+    cluster_dir = ctx.scratch / "kubelet-idle-cluster"
+    async with kubelet_cluster(cluster_dir, NAMESPACE, max_pods=n + 10) as cluster:
         empty_settling = await settle(cluster.server)
         empty, empty_threads = await _window(cluster.server, seconds)
         fill = await _fill(cluster, n)

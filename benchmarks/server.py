@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,11 +73,13 @@ def start_server(
     timeout: float = 60.0,
     controllers: str | None = None,
     kubelet: bool | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> ServerProcess:
     """Start ``atoll cluster serve`` on a free port; return once its kubeconfig is new.
 
     ``controllers`` is passed as ``--controllers`` (None: the server's default, all of them),
-    ``kubelet`` as ``--kubelet on|off`` (None: the server's default).
+    ``kubelet`` as ``--kubelet on|off`` (None: the server's default); ``settings`` as
+    ``ATOLL_CLUSTER__<NAME>`` environment variables (``{"MAX_PODS": "250"}``).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     kubeconfig = data_dir / "kubeconfig"
@@ -101,7 +103,11 @@ def start_server(
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                **{f"ATOLL_CLUSTER__{k}": v for k, v in (settings or {}).items()},
+            },
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,7 +128,11 @@ def start_server(
 
 @contextmanager
 def serving(
-    data_dir: Path, *, controllers: str | None = None, kubelet: bool | None = None
+    data_dir: Path,
+    *,
+    controllers: str | None = None,
+    kubelet: bool | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[ServerProcess]:
     """A server of its own for one benchmark, stopped (SIGTERM) when the block ends.
 
@@ -132,7 +142,7 @@ def serving(
     log = data_dir.parent / f"{data_dir.name}.log"
     server: ServerProcess | None = None
     try:
-        server = start_server(data_dir, controllers=controllers, kubelet=kubelet)
+        server = start_server(data_dir, controllers=controllers, kubelet=kubelet, settings=settings)
         yield server
     except BaseException:
         sys.stderr.write(f"server log of {data_dir.name} (tail):\n{log.read_text()[-3000:]}\n")
