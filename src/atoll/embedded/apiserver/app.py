@@ -4,6 +4,11 @@ Plain ASGI over Starlette's request/response types rather than a router: Kuberne
 are parsed once by ``requests.parse_request``, and per-request overhead matters here.
 Every failure leaves as a Kubernetes ``Status``; an unexpected exception is logged and
 answered with a 500 Status that carries no stack trace.
+
+Requests carry the cluster's bearer token in ``Authorization``; a WebSocket upgrade may
+carry it as a subprotocol instead (``base64url.bearer.authorization.k8s.io.<token>``, what
+browsers can send). Upgrades (``exec``, ``attach``, ``portforward``) arrive as ``http``
+requests through ``upgrades`` and are answered like any other until accepted.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from atoll.errors import ApiError, InternalError, MethodNotAllowed, NotFound, Unauthorized
+from atoll.kube.streaming import offered_protocols, split_bearer_token
 
 from . import discovery, openapi
 from .handlers import ResourceHandlers, json_response
@@ -86,10 +92,18 @@ class ApiServerApp:
         scheme, _, credential = header.partition(" ")
         if scheme.lower() == "bearer" and hmac.compare_digest(credential.strip(), self.token):
             return
+        offers = offered_protocols(request.headers.getlist("sec-websocket-protocol"))
+        if offers:
+            try:
+                token, _ = split_bearer_token(offers)
+            except ValueError as error:
+                raise Unauthorized(str(error)) from None
+            if token is not None and hmac.compare_digest(token, self.token):
+                return
         raise Unauthorized("Unauthorized")
 
     async def dispatch(self, request: Request) -> Response:
-        path = request.url.path.rstrip("/") or "/"
+        path = request.scope["path"].rstrip("/") or "/"  # not request.url: it builds a URL
         if path.startswith(_HEALTH):
             return PlainTextResponse(
                 "ok" if self.ready else "not ready", status_code=200 if self.ready else 500
