@@ -8,6 +8,7 @@ these texts, regex and examples included, hence the odd spacing of ``'my-name', 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -85,6 +86,7 @@ _PERCENT_RE = _full(_PERCENT_FMT)
 _WILDCARD_RE = _full(_WILDCARD_FMT)
 
 
+@functools.cache  # the messages are constants, asked for on every check of every write
 def regex_error(msg: str, fmt: str, *examples: str) -> str:
     """apimachinery's RegexError, including its ``', '`` + ``' or '`` joins."""
     if not examples:
