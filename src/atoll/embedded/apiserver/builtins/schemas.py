@@ -59,24 +59,59 @@ def _json_kind(value: Any) -> str:
     return "object"
 
 
-@dataclass(frozen=True, slots=True)
 class _Where:
-    """Where a value sits: the Go struct holding it, its dotted Go path and its strict path."""
+    """Where a value sits: the Go struct holding it and the steps that lead to it.
 
-    struct: str
-    go_path: str
-    strict_path: str
+    Built for every field of every write and read only when something is wrong, so the paths
+    are put together on demand: a step is a field name (which extends the Go path too) or
+    an index or key (which only the strict path shows). A plain slotted class: a frozen
+    dataclass's ``__init__`` costs several times as much, for every field of every write.
+    """
+
+    __slots__ = ("is_field", "parent", "step", "struct")
+
+    def __init__(
+        self,
+        struct: str,
+        parent: _Where | None = None,
+        step: str | int = "",
+        is_field: bool = False,
+    ) -> None:
+        self.struct = struct
+        self.parent = parent
+        self.step = step
+        self.is_field = is_field
 
     def field(self, name: str, struct: str | None = None) -> _Where:
-        dotted = f"{self.go_path}.{name}" if self.go_path else name
-        strict = f"{self.strict_path}.{name}" if self.strict_path else name
-        return _Where(struct or self.struct, dotted, strict)
+        return _Where(struct or self.struct, self, name, True)
 
     def index(self, i: int) -> _Where:
-        return _Where(self.struct, self.go_path, f"{self.strict_path}[{i}]")
+        return _Where(self.struct, self, i, False)
 
     def key(self, k: str) -> _Where:
-        return _Where(self.struct, self.go_path, f"{self.strict_path}[{k}]")
+        return _Where(self.struct, self, k, False)
+
+    def _steps(self) -> list[_Where]:
+        steps: list[_Where] = []
+        where: _Where | None = self
+        while where is not None and where.parent is not None:
+            steps.append(where)
+            where = where.parent
+        return steps[::-1]
+
+    @property
+    def go_path(self) -> str:
+        return ".".join(str(w.step) for w in self._steps() if w.is_field)
+
+    @property
+    def strict_path(self) -> str:
+        path = ""
+        for where in self._steps():
+            if where.is_field:
+                path = f"{path}.{where.step}" if path else str(where.step)
+            else:
+                path = f"{path}[{where.step}]"
+        return path
 
 
 def _mismatch(value: Any, node: TypeNode, *, where: _Where) -> str:
@@ -191,7 +226,7 @@ def _inspect(group: str, version: str, kind: str, obj: Mapping[str, Any]) -> _Fi
     found = _Findings()
     model = model_for(group, version, kind)
     if model is not None:
-        _visit_struct(obj, model, where=_Where(go_struct_name(model), "", ""), found=found)
+        _visit_struct(obj, model, where=_Where(go_struct_name(model)), found=found)
     return found
 
 
