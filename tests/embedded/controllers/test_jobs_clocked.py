@@ -100,10 +100,21 @@ async def test_active_deadline_fails_the_job_and_deletes_its_pods(
             "DeadlineExceeded",
             "Job was active longer than specified deadline",
         )
-        await eventually_async(lambda: not _live_pods(api, ns, "slow"), timeout=3)
-        status = api.get(_jobs_path(ns, "slow"))["status"]
-        assert status["failed"] == 2 and "active" not in status
-        events = api.events(ns, "slow")
+        await eventually_async(lambda: not _live_pods(api, ns, "slow"))
+        # The status and the Events are separate writes that may land a moment later.
+        status = await eventually_async(
+            lambda: (
+                (found := api.get(_jobs_path(ns, "slow"))["status"]).get("failed") == 2 and found
+            )
+        )
+        assert "active" not in status
+        events = await eventually_async(
+            lambda: (
+                (found := api.events(ns, "slow"))
+                and sum(1 for e in found if e[1] == "SuccessfulDelete") >= 2
+                and found
+            )
+        )
         assert ("Warning", "DeadlineExceeded", condition["message"]) in events
         assert sum(1 for e in events if e[1] == "SuccessfulDelete") == 2
 
