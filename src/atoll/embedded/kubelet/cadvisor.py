@@ -263,10 +263,23 @@ def read_process_groups(pgids: Mapping[str, int]) -> dict[str, Usage | None]:
     """:func:`read_processes` for many containers (key → pgid) from one scan of ``/proc``."""
     timestamp = datetime.now(UTC)
     table = {process.pid: process for process in _process_table()}
+    index = _Index(table)  # built once per scan, not once per container
     return {
-        key: _usage_of(table, _members(table, pgid, set()), timestamp)
+        key: _usage_of(table, _members(table, pgid, set(), index), timestamp)
         for key, pgid in pgids.items()
     }
+
+
+class _Index:
+    """The process table's children and group/session members, for many lookups."""
+
+    def __init__(self, table: Mapping[int, _Process]) -> None:
+        self.children: dict[int, list[int]] = {}
+        self.grouped: dict[int, set[int]] = {}
+        for process in table.values():
+            self.children.setdefault(process.ppid, []).append(process.pid)
+            self.grouped.setdefault(process.group, set()).add(process.pid)
+            self.grouped.setdefault(process.session, set()).add(process.pid)
 
 
 def _usage_of(table: Mapping[int, _Process], members: list[int], at: datetime) -> Usage | None:
@@ -304,16 +317,16 @@ def _process_table(proc: Path = Path("/proc")) -> Iterator[_Process]:
         )
 
 
-def _members(table: Mapping[int, _Process], pgid: int | None, pids: set[int]) -> list[int]:
+def _members(
+    table: Mapping[int, _Process], pgid: int | None, pids: set[int], index: _Index | None = None
+) -> list[int]:
+    index = index or _Index(table)
     roots = {pid for pid in pids if pid in table}
     if pgid:  # never 0: the kernel's threads have group and session 0
-        roots |= {p.pid for p in table.values() if pgid in (p.group, p.session)}
-    children: dict[int, list[int]] = {}
-    for process in table.values():
-        children.setdefault(process.ppid, []).append(process.pid)
+        roots |= index.grouped.get(pgid, set())
     members, stack = set(roots), list(roots)
     while stack:
-        for child in children.get(stack.pop(), ()):
+        for child in index.children.get(stack.pop(), ()):
             if child not in members:
                 members.add(child)
                 stack.append(child)
