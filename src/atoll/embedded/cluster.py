@@ -63,6 +63,7 @@ from .kubelet.server import KubeletApp
 from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
+from .upgrades import ProxyingProtocol, UpgradingProtocol
 
 __all__ = ["EmbeddedCluster"]
 
@@ -303,10 +304,14 @@ class EmbeddedCluster:
         return sock
 
     def _uvicorn_config(self, app: ApiServerApp | KubeletApp) -> uvicorn.Config:
+        # Both take SPDY upgrades (kubectl exec/attach/port-forward) over; the API server
+        # relays WebSocket ones to the kubelet as bytes too (see ``upgrades``).
+        protocol = ProxyingProtocol if isinstance(app, ApiServerApp) else UpgradingProtocol
         return uvicorn.Config(
             app,
             loop="none",
-            http="httptools",
+            http=protocol,
+            ws_ping_interval=None,  # a kubelet does not ping exec clients, which may not read
             lifespan="off",
             log_level="warning",
             access_log=False,

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from tests.conftest import ClusterProcess, start_cluster
+from tests.embedded.kubelet.image_support import registry, static_image
+
+__all__ = ["cluster", "registry", "static_image"]  # fixtures, for every kubelet test
 
 
 @pytest.fixture(scope="session")

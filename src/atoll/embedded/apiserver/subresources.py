@@ -20,7 +20,9 @@ from starlette.responses import Response
 from atoll.embedded.storage.store import Entry
 from atoll.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
 from atoll.kube.selectors import from_label_selector_object
+from atoll.kube.streaming import ExecOptions
 
+from ..upgrades import upgrade_of
 from .bodies import media_type, read_body
 from .crds import get_scale, set_replicas
 from .options import DeleteOptions
@@ -54,8 +56,8 @@ async def handle(
         return await _eviction(handlers, request, info, resource)
     if info.subresource == "log" and request.method == "GET":
         return await _log(handlers, request, info, resource)
-    if info.subresource in ("exec", "attach", "portforward"):
-        raise BadRequest("Upgrade request required")
+    if info.subresource in ("exec", "attach", "portforward") and request.method in ("GET", "POST"):
+        return await _stream(handlers, request, info, resource)
     raise MethodNotAllowed("the server does not allow this method on the requested resource")
 
 
@@ -277,6 +279,68 @@ async def _log(
         ) from None
     query = dict(request.query_params)
     return await handlers.kubelets.logs(node, info.namespace or "", info.name, name, query)
+
+
+async def _stream(
+    handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
+) -> Response:
+    upgrade = upgrade_of(request.scope)
+    if upgrade is None:
+        raise BadRequest("Upgrade request required")
+    namespace, name = info.namespace or "", info.name
+    pod = handlers.registry.get(resource, namespace, name).decode()
+    spec = pod.get("spec") or {}
+    query = request.query_params.multi_items()
+    if info.subresource == "portforward":
+        path = f"/portForward/{namespace}/{name}"
+        params = [("port", value) for key, value in query if key == "ports"]
+    else:
+        container = _stream_container(spec, name, request.query_params.get("container") or "")
+        path = f"/{info.subresource}/{namespace}/{name}/{container}"
+        params = _kubelet_params(query)
+    node_name = spec.get("nodeName")
+    if not node_name or handlers.kubelets is None:
+        raise BadRequest(f"pod {name} does not have a host assigned")
+    nodes = handlers.registry.catalog.get("", "v1", "nodes")
+    assert nodes is not None
+    try:
+        node = handlers.registry.get(nodes, "", node_name).decode()
+    except NotFound:
+        raise BadRequest(f"pod {name} is bound to node {node_name}, which does not exist") from None
+    return await handlers.kubelets.upgrade(node, path, params, request, upgrade)
+
+
+def _stream_container(spec: dict[str, Any], pod: str, wanted: str) -> str:
+    """The container to exec in or attach to: named, or the only one (``streamLocation``)."""
+    containers = [str(c.get("name", "")) for c in spec.get("containers") or []]
+    init = [str(c.get("name", "")) for c in spec.get("initContainers") or []]
+    ephemeral = [str(c.get("name", "")) for c in spec.get("ephemeralContainers") or []]
+    if wanted:
+        if wanted not in (*containers, *init, *ephemeral):
+            raise BadRequest(f"container {wanted} is not valid for pod {pod}")
+        return wanted
+    if len(containers) == 1:
+        return containers[0]
+    if not containers:
+        raise BadRequest(f"a container name must be specified for pod {pod}")
+    message = (
+        f"a container name must be specified for pod {pod}, choose one of: [{' '.join(containers)}]"
+    )
+    if init:
+        message += f" or one of the init containers: [{' '.join(init)}]"
+    raise BadRequest(message)
+
+
+def _kubelet_params(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """exec/attach options in the kubelet's spelling, as kube-apiserver's ``streamParams``."""
+    try:
+        options = ExecOptions.from_query(query)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    params = [("command", part) for part in options.command]
+    flags = (("input", options.stdin), ("output", options.stdout), ("error", options.stderr))
+    params += [(key, "1") for key, wanted in (*flags, ("tty", options.tty)) if wanted]
+    return params
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:

@@ -17,6 +17,10 @@ where each volume is bind-mounted at its mountPath; a mount point that does not 
 the host is created as an empty directory first (the only trace left on the host). Without
 root there is no private mount namespace: mounts are skipped and each volume's host path is
 given in ``ATOLL_MOUNT_<n>`` variables ("<target>=<source>") — documented, not hidden.
+
+``kubectl exec`` runs its command as a sibling of the container (``exec_spec``): the same
+environment and working directory, the program looked up as the container's was, and,
+when the container has a private mount namespace, inside it (``nsenter --mount``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .runtime import Container, Exit, Launch, Mount, StartError, Stream
+from .runtime import Container, ExecSpec, Exit, Launch, Mount, StartError, Stream
 
 __all__ = ["ProcessContainer", "ProcessRuntime"]
 
@@ -43,6 +47,7 @@ _RECORD = "process.json"
 _DRAIN_SECONDS = 2.0  # output still arriving after the main process exited
 _SETPRIV = shutil.which("setpriv")
 _UNSHARE = shutil.which("unshare")
+_NSENTER = shutil.which("nsenter")
 
 
 def _start_time(pid: int) -> int | None:
@@ -147,10 +152,13 @@ class ProcessContainer:
         argv: list[str],
         env: dict[str, str],
         cwd: str,
+        *,
+        mount_namespace: bool = False,
     ) -> None:
         self._process = process
         self._launch = launch
         self._argv, self._env, self._cwd = argv, env, cwd
+        self._mount_namespace = mount_namespace
         self._started_at = datetime.now(UTC)
         self._pumps = [
             asyncio.create_task(self._pump(process.stdout, "stdout")),
@@ -169,6 +177,10 @@ class ProcessContainer:
     @property
     def started_at(self) -> datetime:
         return self._started_at
+
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None:
+        return self._process.stdin
 
     async def _pump(self, reader: asyncio.StreamReader | None, stream: Stream) -> None:
         if reader is None:
@@ -219,6 +231,15 @@ class ProcessContainer:
             raise
         return process.returncode or 0, output
 
+    def exec_spec(self, argv: Sequence[str], *, tty: bool) -> ExecSpec:
+        resolved = resolve_argv(argv, self._env, self._launch.rootfs)
+        prefix = [_SETPRIV, "--pdeathsig", "KILL", "--"] if _SETPRIV is not None else []
+        if self._mount_namespace and _NSENTER is not None:
+            # Entering a mount namespace moves to its root: --wd takes the directory back.
+            target = str(self._process.pid)
+            prefix += [_NSENTER, "--mount", f"--target={target}", f"--wd={self._cwd}", "--"]
+        return ExecSpec([*prefix, *resolved], env=self._env, cwd=self._cwd)
+
 
 class ProcessRuntime:
     """Starts containers as host process groups."""
@@ -233,7 +254,8 @@ class ProcessRuntime:
         argv = resolve_argv(launch.argv, env, launch.rootfs)
         cwd = self._working_dir(launch)
         mounts = [m for m in launch.mounts if m.source.exists()]
-        if mounts and self.mount_namespaces:
+        private_mounts = bool(mounts) and self.mount_namespaces
+        if private_mounts:
             argv = _mount_script(mounts, argv)
         else:
             for index, mount in enumerate(mounts):
@@ -246,7 +268,7 @@ class ProcessRuntime:
                 *argv,
                 env=env,
                 cwd=cwd,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if launch.stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
@@ -255,7 +277,7 @@ class ProcessRuntime:
             raise StartError("ContainerCannotRun", f"{argv[0]}: {error.strerror}") from error
         record = {"pid": process.pid, "pgid": process.pid, "start": _start_time(process.pid)}
         (launch.state_dir / _RECORD).write_text(json.dumps(record))
-        return ProcessContainer(process, launch, argv, env, cwd)
+        return ProcessContainer(process, launch, argv, env, cwd, mount_namespace=private_mounts)
 
     def _working_dir(self, launch: Launch) -> str:
         if launch.rootfs is not None:

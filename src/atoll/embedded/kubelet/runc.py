@@ -13,6 +13,10 @@ cgroup in place until the kubelet has read whether the kernel OOM-killed it; ``r
 delete`` then removes it. Containers share the host's network (pod networks come with the
 network issue); they get their own PID, IPC, UTS and mount namespaces.
 
+``kubectl exec`` is ``runc exec`` (``exec_spec``): the container's environment, working
+directory and user, its filesystem; with a terminal, ``runc exec --tty`` relays between
+the terminal it is given and one it makes inside the container, and forwards resizes.
+
 After ``kill -9`` of the kubelet, ``cleanup`` kills and deletes every container its state
 root still lists: none outlives the kubelet that started it.
 """
@@ -33,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .cadvisor import runc_cgroup_paths
-from .runtime import Container, Exit, Launch, StartError, Stream
+from .runtime import Container, ExecSpec, Exit, Launch, StartError, Stream
 
 __all__ = ["RuncContainer", "RuncRuntime", "runc_available"]
 
@@ -281,6 +285,10 @@ class RuncContainer:
     def started_at(self) -> datetime:
         return self._started_at
 
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None:
+        return self._process.stdin
+
     async def _pump(self, reader: asyncio.StreamReader | None, stream: Stream) -> None:
         if reader is None:
             return
@@ -333,6 +341,14 @@ class RuncContainer:
             raise
         return process.returncode or 0, output
 
+    def exec_spec(self, argv: Sequence[str], *, tty: bool) -> ExecSpec:
+        assert RUNC is not None
+        if not argv:
+            raise StartError("ContainerCannotRun", "no command specified")
+        prefix = [_SETPRIV, "--pdeathsig", "KILL", "--"] if _SETPRIV is not None else []
+        runc = [RUNC, "--root", str(self._root), "exec", *(["--tty"] if tty else [])]
+        return ExecSpec([*prefix, *runc, self._launch.name, *argv])
+
 
 async def _runc(root: Path, *args: str) -> tuple[int, bytes]:
     assert RUNC is not None
@@ -375,7 +391,7 @@ class RuncRuntime:
             argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *argv]
         process = await asyncio.create_subprocess_exec(
             *argv,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if launch.stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )

@@ -6,21 +6,37 @@ worker owns the lifecycle (order, restarts, probes, termination); a runtime only
 stops one process tree. ``process`` runs it on the host, ``runc`` in an OCI container.
 
 Output: a runtime hands the container's stdout and stderr to the launch's ``on_output``
-callback, chunk by chunk, until both streams end; the kubelet writes them to the log.
+callback, chunk by chunk, until both streams end; the kubelet writes them to the log and
+to whoever is attached (``OutputFanout``). A container started with ``stdin: true`` keeps
+a stdin pipe open (``Container.stdin``) for ``kubectl attach``; ``exec_spec`` says how to
+run another command in the container's context (``kubectl exec``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
-__all__ = ["Container", "Exit", "Launch", "Mount", "OnOutput", "Runtime", "StartError", "Stream"]
+__all__ = [
+    "Container",
+    "ExecSpec",
+    "Exit",
+    "Launch",
+    "Mount",
+    "OnOutput",
+    "OutputFanout",
+    "Runtime",
+    "StartError",
+    "Stream",
+]
 
 Stream = Literal["stdout", "stderr"]
 OnOutput = Callable[[Stream, bytes], None]
+Listener = Callable[[Stream | None, bytes], None]  # None: the output has ended
 
 
 class StartError(Exception):
@@ -59,6 +75,53 @@ class Launch:
     user: str = ""  # the image's USER, or runAsUser
     termination_log: tuple[Path, str] | None = None  # (host file, terminationMessagePath)
     labels: Mapping[str, str] = field(default_factory=dict)
+    stdin: bool = False  # keep a stdin pipe open (the container's ``stdin: true``)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecSpec:
+    """How to run a command in a started container's context (``kubectl exec``)."""
+
+    argv: Sequence[str]
+    env: Mapping[str, str] | None = None  # None: the runtime gives the container's itself
+    cwd: str | None = None
+
+
+class OutputFanout:
+    """A container's output, to its log and to every attached listener (``kubectl attach``).
+
+    Listeners are called in the event loop, chunk by chunk, and once with ``None`` when the
+    container's output has ended (``close``).
+    """
+
+    def __init__(self, sink: OnOutput) -> None:
+        self._sink = sink
+        self._listeners: list[Listener] = []
+        self.closed = False
+
+    def __call__(self, stream: Stream, data: bytes) -> None:
+        self._sink(stream, data)
+        for listener in self._listeners:
+            listener(stream, data)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Follow the output from now on; returns the unsubscribing function."""
+        if self.closed:
+            listener(None, b"")
+            return lambda: None
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def close(self) -> None:
+        self.closed = True
+        listeners, self._listeners = self._listeners, []
+        for listener in listeners:
+            listener(None, b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +159,15 @@ class Container(Protocol):
     def signal(self, signum: int) -> None:
         """Signal every process of the container; nothing if it is gone."""
 
+    @property
+    def stdin(self) -> asyncio.StreamWriter | None:
+        """The container's stdin, kept open when its launch asked for it (for attach)."""
+
     async def exec(self, argv: Sequence[str], *, timeout: float) -> tuple[int, bytes]:
         """Run ``argv`` beside the container (probes, hooks); exit code and output."""
+
+    def exec_spec(self, argv: Sequence[str], *, tty: bool) -> ExecSpec:
+        """How to run ``argv`` in the container; ``StartError`` when it cannot be run."""
 
 
 class Runtime(Protocol):

@@ -7,6 +7,8 @@
   kubelet's messages (``container "x" in pod "y" is waiting to start: ContainerCreating``).
 - ``GET /stats/summary`` (what metrics-server reads) and ``GET /metrics/cadvisor``
   (Prometheus text with cAdvisor's names), from the newest usage reading (``usage``).
+- ``/exec``, ``/attach`` and ``/portForward`` over SPDY/3.1 or WebSocket (``streaming``):
+  what the API server's ``pods/exec``, ``pods/attach`` and ``pods/portforward`` relay to.
 
 Every path but ``/healthz`` needs the cluster's bearer token. It serves on loopback, with
 the cluster's serving certificate.
@@ -28,6 +30,7 @@ from atoll.errors import ApiError, BadRequest, NotFound, Unauthorized
 from . import stats
 from .log_reading import LogOptions, since_cutoff
 from .logs import log_path
+from .streaming import STREAMING_PATHS, StreamingEndpoints
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -67,8 +70,16 @@ class KubeletApp:
     def __init__(self, kubelet: Kubelet, *, token: str) -> None:
         self.kubelet = kubelet
         self.token = token
+        self.streaming = StreamingEndpoints(kubelet)
+
+    def _authorized(self, authorization: str) -> bool:
+        scheme, _, credential = authorization.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(credential.strip(), self.token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
@@ -82,15 +93,25 @@ class KubeletApp:
             )
         await response(scope, receive, send)
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        if not self._authorized(authorization):
+            body = orjson.dumps(Unauthorized("Unauthorized").to_status())
+            await send({"type": "websocket.http.response.start", "status": 401, "headers": []})
+            await send({"type": "websocket.http.response.body", "body": body})
+            return
+        await self.streaming.websocket(scope, receive, send)
+
     async def dispatch(self, request: Request) -> Response:
         path = request.url.path.rstrip("/")
         if path == "/healthz":
             return PlainTextResponse("ok")
-        header = request.headers.get("authorization", "")
-        scheme, _, credential = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip(), self.token):
+        if not self._authorized(request.headers.get("authorization", "")):
             raise Unauthorized("Unauthorized")
         parts = path.split("/")[1:]
+        if parts and parts[0] in STREAMING_PATHS:
+            return await self.streaming.http(request, parts)
         if len(parts) == 4 and parts[0] == "containerLogs":
             return await self._logs(request, parts[1], parts[2], parts[3])
         if path == "/stats/summary":

@@ -34,7 +34,7 @@ from atoll.kube.quantities import parse_quantity
 
 from .env import PodFacts, build_env, expand
 from .probes import ProbeKind, Prober
-from .runtime import Container, Exit, Launch, OnOutput, Runtime, StartError
+from .runtime import Container, Exit, Launch, OutputFanout, Runtime, StartError
 from .status import ContainerState, pod_status
 from .volumes import Volumes, VolumeSource
 
@@ -124,6 +124,7 @@ class PodWorker:
         if self._finished_before:  # it ran to its end before a kubelet restart: never rerun
             self.phase = str(known)
         self.running: dict[str, Container] = {}
+        self.outputs: dict[str, OutputFanout] = {}  # of running containers, for attach
         self.sinks: dict[str, LogSink] = {}
         self._failures: dict[str, int] = {}
         self._why_failed: dict[str, str] = {}  # a container that could not start: why
@@ -391,6 +392,7 @@ class PodWorker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await prober
         sink.close()
+        self._output_ended(state.name)
         self.running.pop(state.name, None)
         self.sinks.pop(state.name, None)
         message = await self._termination_message(state, spec, exit)
@@ -450,7 +452,7 @@ class PodWorker:
         mounts = self._volumes.mounts(spec)
         state.image_id = image.image_id if image else ""
         sink = self.host.open_log(self.pod, state.name, state.restart_count)
-        on_output: OnOutput = sink.write
+        on_output = OutputFanout(sink.write)
         limits = (spec.get("resources") or {}).get("limits") or {}
         launch = Launch(
             name=f"{self.uid}-{state.name}-{state.restart_count}",
@@ -474,6 +476,7 @@ class PodWorker:
                 "hostname": (self.pod.get("spec") or {}).get("hostname")
                 or self.pod["metadata"]["name"]
             },
+            stdin=bool(spec.get("stdin")),
         )
         runtime = self.host.runtime_for(self.pod, image)
         state.runtime = runtime.name
@@ -488,9 +491,15 @@ class PodWorker:
         except BaseException:
             sink.close()
             raise
+        self.outputs[state.name] = on_output
         await self.host.event(self.pod, "Normal", "Created", f"Created container {state.name}")
         await self._post_start(spec, container)
         return container, sink
+
+    def _output_ended(self, name: str) -> None:
+        output = self.outputs.pop(name, None)
+        if output is not None:
+            output.close()
 
     async def _post_start(self, spec: Object, container: Container) -> None:
         hook = ((spec.get("lifecycle") or {}).get("postStart") or {}).get("exec")
@@ -555,6 +564,7 @@ class PodWorker:
             sink = self.sinks.pop(name, None)
             if sink is not None:
                 sink.close()
+            self._output_ended(name)
             self.running.pop(name, None)
 
         await asyncio.gather(*(stop(n, c) for n, c in list(self.running.items())))
