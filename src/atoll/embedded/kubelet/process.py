@@ -37,14 +37,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .runtime import Container, ExecSpec, Exit, Launch, Mount, StartError, Stream
+from .runtime import Container, ExecSpec, Exit, Launch, Mount, OutputPumps, StartError
 
 __all__ = ["ProcessContainer", "ProcessRuntime"]
 
 logger = logging.getLogger(__name__)
 
 _RECORD = "process.json"
-_DRAIN_SECONDS = 2.0  # output still arriving after the main process exited
 _SETPRIV = shutil.which("setpriv")
 _UNSHARE = shutil.which("unshare")
 _NSENTER = shutil.which("nsenter")
@@ -160,10 +159,7 @@ class ProcessContainer:
         self._argv, self._env, self._cwd = argv, env, cwd
         self._mount_namespace = mount_namespace
         self._started_at = datetime.now(UTC)
-        self._pumps = [
-            asyncio.create_task(self._pump(process.stdout, "stdout")),
-            asyncio.create_task(self._pump(process.stderr, "stderr")),
-        ]
+        self._pumps = OutputPumps(process, launch.on_output)
         self._exit: Exit | None = None
 
     @property
@@ -182,20 +178,12 @@ class ProcessContainer:
     def stdin(self) -> asyncio.StreamWriter | None:
         return self._process.stdin
 
-    async def _pump(self, reader: asyncio.StreamReader | None, stream: Stream) -> None:
-        if reader is None:
-            return
-        while chunk := await reader.read(65536):
-            self._launch.on_output(stream, chunk)
-
     async def wait(self) -> Exit:
         if self._exit is not None:
             return self._exit
         code = await self._process.wait()
         self.signal(signal.SIGKILL)  # the rest of the group dies with its main process
-        _, pending = await asyncio.wait(self._pumps, timeout=_DRAIN_SECONDS)
-        for task in pending:
-            task.cancel()
+        await self._pumps.drain()
         if code < 0:
             self._exit = Exit(128 - code, datetime.now(UTC), signal=-code)
         else:

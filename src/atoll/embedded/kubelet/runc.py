@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .cadvisor import runc_cgroup_paths
-from .runtime import Container, ExecSpec, Exit, Launch, StartError, Stream
+from .runtime import Container, ExecSpec, Exit, Launch, OutputPumps, StartError
 
 __all__ = ["RuncContainer", "RuncRuntime", "runc_available"]
 
@@ -265,10 +265,7 @@ class RuncContainer:
         self._root = root  # runc's state root
         self._started_at = datetime.now(UTC)
         self._exit: Exit | None = None
-        self._pumps = [
-            asyncio.create_task(self._pump(process.stdout, "stdout")),
-            asyncio.create_task(self._pump(process.stderr, "stderr")),
-        ]
+        self._pumps = OutputPumps(process, launch.on_output)
 
     @property
     def container_id(self) -> str:
@@ -289,17 +286,11 @@ class RuncContainer:
     def stdin(self) -> asyncio.StreamWriter | None:
         return self._process.stdin
 
-    async def _pump(self, reader: asyncio.StreamReader | None, stream: Stream) -> None:
-        if reader is None:
-            return
-        while chunk := await reader.read(65536):
-            self._launch.on_output(stream, chunk)
-
     async def wait(self) -> Exit:
         if self._exit is not None:
             return self._exit
         code = await self._process.wait()
-        await asyncio.wait(self._pumps, timeout=2.0)
+        await self._pumps.drain()
         oom = await asyncio.to_thread(_oom_killed, self._launch.name)
         await _runc(self._root, "delete", "--force", self._launch.name)
         await asyncio.to_thread(_release_root, self._launch.state_dir / "bundle")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 __all__ = [
+    "DRAIN_SECONDS",
     "Container",
     "ExecSpec",
     "Exit",
@@ -29,6 +30,7 @@ __all__ = [
     "Mount",
     "OnOutput",
     "OutputFanout",
+    "OutputPumps",
     "Runtime",
     "StartError",
     "Stream",
@@ -36,6 +38,34 @@ __all__ = [
 
 Stream = Literal["stdout", "stderr"]
 OnOutput = Callable[[Stream, bytes], None]
+DRAIN_SECONDS = 2.0  # output still arriving after a container's main process exited
+
+
+class OutputPumps:
+    """A process's stdout and stderr handed to ``on_output`` chunk by chunk until both end.
+
+    ``drain`` waits (bounded: a daemonized grandchild may hold a pipe open) for the rest
+    of the output once the process has exited, then stops pumping."""
+
+    def __init__(self, process: asyncio.subprocess.Process, on_output: OnOutput) -> None:
+        self._on_output = on_output
+        self._tasks = [
+            asyncio.create_task(self._pump(process.stdout, "stdout")),
+            asyncio.create_task(self._pump(process.stderr, "stderr")),
+        ]
+
+    async def _pump(self, reader: asyncio.StreamReader | None, stream: Stream) -> None:
+        if reader is None:
+            return
+        while chunk := await reader.read(65536):
+            self._on_output(stream, chunk)
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        _, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+
+
 Listener = Callable[[Stream | None, bytes], None]  # None: the output has ended
 
 
