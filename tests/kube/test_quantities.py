@@ -13,6 +13,7 @@ from atoll.kube.quantities import (
     canonical_quantity,
     parse_quantity,
     quantity_error,
+    quantity_value,
 )
 
 
@@ -130,3 +131,12 @@ def test_resource_lists_round_up_to_milli() -> None:
     assert canonical_quantity("0.0001", milli=True) == "1m"
     assert canonical_quantity("1.0001m", milli=True) == "2m"
     assert canonical_quantity("1.0001m") == "1000100n"
+
+
+def test_quantity_value_rounds_up_as_apimachinery() -> None:
+    assert quantity_value("128Mi") == 134217728
+    assert quantity_value("250m", milli=True) == 250
+    assert quantity_value("2", milli=True) == 2000
+    assert quantity_value("0.5m", milli=True) == 1  # MilliValue rounds up
+    assert quantity_value("1500m") == 2  # Value rounds up
+    assert quantity_value(None) is None

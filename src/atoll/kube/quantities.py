@@ -21,7 +21,7 @@ models (the ``kubernetes`` package's pydantic models want strings) depend on.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_UP, Decimal, InvalidOperation
 
 __all__ = [
     "FORMAT_ERROR",
@@ -30,6 +30,7 @@ __all__ = [
     "canonical_quantity",
     "parse_quantity",
     "quantity_error",
+    "quantity_value",
 ]
 
 #: apimachinery's ErrFormatWrong, word for word.
@@ -85,6 +86,15 @@ def parse_quantity(value: str | int | float) -> Decimal:
         raise QuantityError(FORMAT_ERROR) from err
     result = number * _multiplier(suffix)
     return -result if sign == "-" else result
+
+
+def quantity_value(value: object, *, milli: bool = False) -> int | None:
+    """A quantity as a whole number of units (or thousandths), rounded up as apimachinery's
+    ``Value()``/``MilliValue()`` do; None for None (a resource with no limit)."""
+    if value is None:
+        return None
+    amount = parse_quantity(str(value)) * (1000 if milli else 1)
+    return int(amount.to_integral_value(rounding=ROUND_CEILING))
 
 
 def quantity_error(value: object) -> str | None:

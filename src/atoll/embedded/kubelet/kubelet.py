@@ -39,13 +39,14 @@ from .image_references import ImageRef, credentials_from_pull_secrets
 from .images import ImageStore, PullPolicy
 from .log_reading import LogOptions
 from .logs import LogHub, log_path
+from .podhost import ImageInfo, LogSink
 from .process import ProcessRuntime
 from .registries import PullError, RegistryUnreachable
 from .runc import RuncRuntime, runc_available
 from .runtime import Runtime, StartError
 from .usage import UsageCollector
 from .volumes import VolumeSource
-from .worker import ImageInfo, LogSink, PodWorker
+from .worker import PodWorker
 
 __all__ = ["Kubelet"]
 

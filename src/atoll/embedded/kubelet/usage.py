@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from atoll.kube.quantities import parse_quantity
+from atoll.kube.quantities import quantity_value
 
 from ..hostinfo import HostInfo
 from .cadvisor import RateTracker, boot_time, filesystem, node_usage, read_process_groups
@@ -44,10 +44,6 @@ class _Running:
     memory_limit: int | None
     cpu_limit_millis: int | None
     cpu_request_millis: int | None
-
-
-def _quantity(value: object, scale: int = 1) -> int | None:
-    return None if value is None else int(parse_quantity(str(value)) * scale)
 
 
 def _running(workers: Iterable[PodWorker]) -> list[_Running]:
@@ -76,9 +72,9 @@ def _running(workers: Iterable[PodWorker]) -> list[_Running]:
                     started_at=container.started_at,
                     container_id=container.container_id,
                     image=state.image,
-                    memory_limit=_quantity(limits.get("memory")),
-                    cpu_limit_millis=_quantity(limits.get("cpu"), 1000),
-                    cpu_request_millis=_quantity(requests.get("cpu"), 1000),
+                    memory_limit=quantity_value(limits.get("memory")),
+                    cpu_limit_millis=quantity_value(limits.get("cpu"), milli=True),
+                    cpu_request_millis=quantity_value(requests.get("cpu"), milli=True),
                 )
             )
     return found

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from atoll.kube.quantities import parse_quantity
+from atoll.kube.quantities import quantity_value
 
 from .env import ConfigSource, EnvError, PodFacts, field_ref, resource_ref
 from .runtime import Mount, StartError
@@ -172,7 +172,7 @@ class Volumes:
         path.mkdir(parents=True)
         if spec.get("medium") == "Memory" and os.geteuid() == 0:
             size = spec.get("sizeLimit")
-            options = f"size={int(parse_quantity(str(size)))}" if size else "size=50%"
+            options = f"size={quantity_value(size)}" if size else "size=50%"
             done = subprocess.run(
                 ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
                 capture_output=True,

@@ -22,23 +22,20 @@ import contextlib
 import dataclasses
 import logging
 import signal
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import aiohttp
-
-from atoll.kube.quantities import parse_quantity
+from atoll.kube.quantities import quantity_value
 
 from .env import PodFacts, build_env, expand
+from .podhost import LogSink, PodHost
 from .probes import ProbeKind, Prober
-from .runtime import Container, Exit, Launch, OutputFanout, Runtime, StartError
+from .runtime import Container, Exit, Launch, OutputFanout, StartError
 from .status import ContainerState, pod_status
-from .volumes import Volumes, VolumeSource
+from .volumes import Volumes
 
-__all__ = ["ImageInfo", "LogSink", "PodHost", "PodWorker", "backoff_delay"]
+__all__ = ["PodWorker", "backoff_delay"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,51 +54,6 @@ def backoff_delay(failures: int) -> float:
     if failures <= 1:
         return 0.0
     return float(min(BACKOFF_INITIAL * 2.0 ** (failures - 2), BACKOFF_MAX))
-
-
-@dataclass(frozen=True, slots=True)
-class ImageInfo:
-    """What a pulled image contributes; None from ``PodHost.image`` means run on the host."""
-
-    rootfs: Path
-    image_id: str
-    entrypoint: Sequence[str]
-    cmd: Sequence[str]
-    env: Sequence[str]
-    working_dir: str
-    user: str
-
-
-class LogSink(Protocol):
-    def write(self, stream: str, data: bytes) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class PodHost(Protocol):
-    source: VolumeSource
-    session: aiohttp.ClientSession
-    host_ip: str
-    node_cpu_millis: int
-    node_memory: int
-
-    def pod_dir(self, pod: Object) -> Path: ...
-
-    def runtime_for(self, pod: Object, image: ImageInfo | None) -> Runtime: ...
-
-    def open_log(self, pod: Object, container: str, restart_count: int) -> LogSink: ...
-
-    async def image(self, pod: Object, container: Object) -> ImageInfo | None: ...
-
-    async def write_status(self, pod: Object, status: Object) -> None: ...
-
-    async def log_tail(
-        self, pod: Object, container: str, restart_count: int, *, lines: int, limit: int
-    ) -> str: ...
-
-    async def delete_pod(self, pod: Object) -> None: ...
-
-    async def event(self, pod: Object, type: str, reason: str, message: str) -> None: ...
 
 
 class PodWorker:
@@ -279,17 +231,16 @@ class PodWorker:
         self.phase = "Failed" if failed else "Succeeded"
         self._changed()
 
+    def _facts(self) -> PodFacts:
+        """What ``fieldRef`` and ``resourceFieldRef`` read, from the newest pod object."""
+        host = self.host
+        return PodFacts(
+            self.pod, host.host_ip, self._pod_ip, host.node_cpu_millis, host.node_memory
+        )
+
     async def _prepare(self) -> None:
-        facts = PodFacts(
-            self.pod,
-            self.host.host_ip,
-            self._pod_ip,
-            self.host.node_cpu_millis,
-            self.host.node_memory,
-        )
-        volumes = Volumes(
-            self.pod, self.host.pod_dir(self.pod) / "volumes", self.host.source, facts
-        )
+        root = self.host.pod_dir(self.pod) / "volumes"
+        volumes = Volumes(self.pod, root, self.host.source, self._facts())
         while True:
             try:
                 await volumes.prepare()
@@ -432,14 +383,9 @@ class PodWorker:
 
     async def _start(self, state: ContainerState, spec: Object) -> tuple[Container, LogSink]:
         image = await self.host.image(self.pod, spec)
-        facts = PodFacts(
-            self.pod,
-            self.host.host_ip,
-            self._pod_ip,
-            self.host.node_cpu_millis,
-            self.host.node_memory,
+        env = await build_env(
+            spec, self._facts(), self.host.source, image_env=image.env if image else ()
         )
-        env = await build_env(spec, facts, self.host.source, image_env=image.env if image else ())
         command = [expand(c, env) for c in spec.get("command") or []]
         args = [expand(a, env) for a in spec.get("args") or []]
         if image is not None:
@@ -465,8 +411,8 @@ class PodWorker:
             on_output=on_output,
             rootfs=image.rootfs if image else None,
             mounts=mounts,
-            memory_limit=_memory(limits.get("memory")),
-            cpu_limit_millis=_millis(limits.get("cpu")),
+            memory_limit=quantity_value(limits.get("memory")),
+            cpu_limit_millis=quantity_value(limits.get("cpu"), milli=True),
             user=image.user if image else "",
             termination_log=(
                 self._termination_log(state),
@@ -646,11 +592,3 @@ class PodWorker:
         if status != self._written:
             await self.host.write_status(self.pod, status)
             self._written = status
-
-
-def _memory(value: Any) -> int | None:
-    return int(parse_quantity(str(value))) if value is not None else None
-
-
-def _millis(value: Any) -> int | None:
-    return int(parse_quantity(str(value)) * 1000) if value is not None else None
