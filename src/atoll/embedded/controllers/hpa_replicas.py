@@ -107,6 +107,17 @@ def _requests(pods: Sequence[PodInfo], resource: str) -> dict[str, int]:
     return requests
 
 
+def _samples(
+    pods: Sequence[PodInfo], metrics: Mapping[str, int], resource: str
+) -> tuple[int, set[str], set[str], dict[str, int]]:
+    """(ready count, ignored, missing, the metrics that count) — both calculations' start."""
+    if not pods:
+        raise MetricError("no pods returned by selector while calculating replica count")
+    ready, ignored, missing, dropped = _group(pods, metrics, resource)
+    samples = {n: value for n, value in metrics.items() if n not in ignored and n not in dropped}
+    return ready, ignored, missing, samples
+
+
 def utilization_proposal(
     current: int,
     target: int,
@@ -116,10 +127,7 @@ def utilization_proposal(
     tolerance: float = TOLERANCE,
 ) -> Proposal:
     """Replicas for an ``averageUtilization`` target (percent of the pods' requests)."""
-    if not pods:
-        raise MetricError("no pods returned by selector while calculating replica count")
-    ready, ignored, missing, dropped = _group(pods, metrics, resource)
-    samples = {n: value for n, value in metrics.items() if n not in ignored and n not in dropped}
+    ready, ignored, missing, samples = _samples(pods, metrics, resource)
     requests = _requests(pods, resource)
     if not samples:
         raise MetricError("did not receive metrics for any ready pods")
@@ -155,10 +163,7 @@ def average_value_proposal(
     tolerance: float = TOLERANCE,
 ) -> Proposal:
     """Replicas for an ``averageValue`` target (milli-units per pod); calcPlainMetricReplicas."""
-    if not pods:
-        raise MetricError("no pods returned by selector while calculating replica count")
-    ready, ignored, missing, dropped = _group(pods, metrics, resource)
-    samples = {n: value for n, value in metrics.items() if n not in ignored and n not in dropped}
+    ready, ignored, missing, samples = _samples(pods, metrics, resource)
     if not samples:
         raise MetricError("did not receive metrics for any ready pods")
     average = sum(samples.values()) // len(samples)
