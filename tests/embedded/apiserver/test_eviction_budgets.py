@@ -9,23 +9,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from tests.conftest import ClusterProcess, start_cluster
 from tests.embedded.controllers.batch_support import Api, eventually, mark_running
-
-from .admission_support import ThreadCluster, wired_cluster
 
 MESSAGE = "Cannot evict pod as it would violate the pod's disruption budget."
 
 
 @pytest.fixture(scope="module")
-def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadCluster]:
+def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcess]:
     data_dir = tmp_path_factory.mktemp("budgets") / "data"
     data_dir.mkdir()
-    with wired_cluster(data_dir) as cluster:
-        yield cluster
+    cluster = start_cluster(data_dir)  # every controller, the kubelet off
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture
-def ns(wired: ThreadCluster) -> str:
+def ns(wired: ClusterProcess) -> str:
     name = f"b-{uuid.uuid4().hex[:8]}"
     wired.kubectl("create", "namespace", name)
     return name
@@ -76,7 +76,7 @@ def _evict(api: Api, ns: str, pod: str) -> tuple[int, Any]:
     return api.status_of("POST", f"/api/v1/namespaces/{ns}/pods/{pod}/eviction", body)
 
 
-def test_status_counts_healthy_pods(wired: ThreadCluster, ns: str) -> None:
+def test_status_counts_healthy_pods(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _ready_pods(api, ns, "a", "b", "c")
     path = _budget(api, ns, minAvailable=2)
@@ -93,7 +93,7 @@ def test_status_counts_healthy_pods(wired: ThreadCluster, ns: str) -> None:
     assert "web" in described and "2" in described
 
 
-def test_eviction_is_refused_when_no_disruption_is_allowed(wired: ThreadCluster, ns: str) -> None:
+def test_eviction_is_refused_when_no_disruption_is_allowed(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _ready_pods(api, ns, "a", "b", "c")
     path = _budget(api, ns, minAvailable=2)
@@ -125,7 +125,7 @@ def test_eviction_is_refused_when_no_disruption_is_allowed(wired: ThreadCluster,
     assert api.get_or_none(f"/api/v1/namespaces/{ns}/pods/b") is not None
 
 
-def test_racing_evictions_take_one_allowance(wired: ThreadCluster, ns: str) -> None:
+def test_racing_evictions_take_one_allowance(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     names = [f"p{i}" for i in range(5)]
     _ready_pods(api, ns, *names)
@@ -145,7 +145,7 @@ def test_racing_evictions_take_one_allowance(wired: ThreadCluster, ns: str) -> N
     assert codes == [201, 201, 429, 429, 429]
 
 
-def test_budget_of_a_controller_uses_its_scale(wired: ThreadCluster, ns: str) -> None:
+def test_budget_of_a_controller_uses_its_scale(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     deployment = api.post(
         f"/apis/apps/v1/namespaces/{ns}/deployments",
@@ -180,7 +180,7 @@ def test_budget_of_a_controller_uses_its_scale(wired: ThreadCluster, ns: str) ->
     assert status["expectedPods"] == 4 and status["disruptionsAllowed"] == 1
 
 
-def test_pending_pods_and_single_budgets(wired: ThreadCluster, ns: str) -> None:
+def test_pending_pods_and_single_budgets(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     api.post(
         f"/api/v1/namespaces/{ns}/pods",

@@ -7,21 +7,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import ClusterProcess, start_cluster
 from tests.embedded.controllers.batch_support import Api
-
-from .admission_support import ThreadCluster, wired_cluster
 
 
 @pytest.fixture(scope="module")
-def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadCluster]:
+def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcess]:
     data_dir = tmp_path_factory.mktemp("limits") / "data"
     data_dir.mkdir()
-    with wired_cluster(data_dir) as cluster:
-        yield cluster
+    cluster = start_cluster(data_dir)  # every controller, the kubelet off
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture
-def ns(wired: ThreadCluster) -> str:
+def ns(wired: ClusterProcess) -> str:
     name = f"l-{uuid.uuid4().hex[:8]}"
     wired.kubectl("create", "namespace", name)
     return name
@@ -55,7 +55,7 @@ def _post(api: Api, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
     return api.status_of("POST", f"/api/v1/namespaces/{ns}/pods", pod)
 
 
-def test_defaults_fill_containers_and_annotate(wired: ThreadCluster, ns: str) -> None:
+def test_defaults_fill_containers_and_annotate(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _limits(
         api,
@@ -86,7 +86,7 @@ def test_defaults_fill_containers_and_annotate(wired: ThreadCluster, ns: str) ->
     assert resources["requests"]["cpu"] == "200m"  # the pod's own defaulting: request = limit
 
 
-def test_container_min_max_and_ratio(wired: ThreadCluster, ns: str) -> None:
+def test_container_min_max_and_ratio(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _limits(
         api,
@@ -136,7 +136,7 @@ def test_container_min_max_and_ratio(wired: ThreadCluster, ns: str) -> None:
     assert code == 201
 
 
-def test_pod_totals(wired: ThreadCluster, ns: str) -> None:
+def test_pod_totals(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _limits(api, ns, {"type": "Pod", "max": {"cpu": "1"}})
     pair = _pod(
@@ -151,7 +151,7 @@ def test_pod_totals(wired: ThreadCluster, ns: str) -> None:
     )
 
 
-def test_claim_storage_bounds(wired: ThreadCluster, ns: str) -> None:
+def test_claim_storage_bounds(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _limits(
         api,
@@ -172,7 +172,7 @@ def test_claim_storage_bounds(wired: ThreadCluster, ns: str) -> None:
     )
 
 
-def test_defaults_come_before_quota(wired: ThreadCluster, ns: str) -> None:
+def test_defaults_come_before_quota(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _limits(
         api,

@@ -9,21 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from tests.conftest import ClusterProcess, start_cluster
 from tests.embedded.controllers.batch_support import Api, eventually
-
-from .admission_support import ThreadCluster, wired_cluster
 
 
 @pytest.fixture(scope="module")
-def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadCluster]:
+def wired(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcess]:
     data_dir = tmp_path_factory.mktemp("quota") / "data"
     data_dir.mkdir()
-    with wired_cluster(data_dir) as cluster:
-        yield cluster
+    cluster = start_cluster(data_dir)  # every controller, the kubelet off
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture
-def ns(wired: ThreadCluster) -> str:
+def ns(wired: ClusterProcess) -> str:
     name = f"q-{uuid.uuid4().hex[:8]}"
     wired.kubectl("create", "namespace", name)
     return name
@@ -51,7 +51,7 @@ def _create_pod(api: Api, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
     return api.status_of("POST", f"/api/v1/namespaces/{ns}/pods", pod)
 
 
-def test_pod_count_is_enforced_with_kubes_message(wired: ThreadCluster, ns: str) -> None:
+def test_pod_count_is_enforced_with_kubes_message(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(api, ns, "counts", {"pods": "2"})
     for name in ("a", "b"):
@@ -73,7 +73,7 @@ def test_pod_count_is_enforced_with_kubes_message(wired: ThreadCluster, ns: str)
     assert 'Error from server (Forbidden): pods "d" is forbidden: exceeded quota: counts' in out
 
 
-def test_compute_resources_must_be_given_and_fit(wired: ThreadCluster, ns: str) -> None:
+def test_compute_resources_must_be_given_and_fit(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(api, ns, "compute", {"requests.cpu": "1", "limits.memory": "1Gi"})
     code, status = _create_pod(api, ns, _pod("bare"))
@@ -101,7 +101,7 @@ def test_compute_resources_must_be_given_and_fit(wired: ThreadCluster, ns: str) 
     )
 
 
-def test_object_counts(wired: ThreadCluster, ns: str) -> None:
+def test_object_counts(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(
         api,
@@ -138,7 +138,7 @@ def test_object_counts(wired: ThreadCluster, ns: str) -> None:
     assert code == 403 and "requested: services.nodeports=2" in status["message"]
 
 
-def test_finished_pods_free_their_share(wired: ThreadCluster, ns: str) -> None:
+def test_finished_pods_free_their_share(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(api, ns, "one", {"pods": "1"})
     assert _create_pod(api, ns, _pod("first"))[0] == 201
@@ -149,7 +149,7 @@ def test_finished_pods_free_their_share(wired: ThreadCluster, ns: str) -> None:
     assert _create_pod(api, ns, _pod("second"))[0] == 201
 
 
-def test_scoped_quota_counts_only_its_pods(wired: ThreadCluster, ns: str) -> None:
+def test_scoped_quota_counts_only_its_pods(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(api, ns, "besteffort", {"pods": "1"}, scopes=["BestEffort"])
     assert _create_pod(api, ns, _pod("free"))[0] == 201
@@ -159,7 +159,7 @@ def test_scoped_quota_counts_only_its_pods(wired: ThreadCluster, ns: str) -> Non
     assert _create_pod(api, ns, _pod("sized2", **sized))[0] == 201
 
 
-def test_racing_creates_do_not_overshoot(wired: ThreadCluster, ns: str) -> None:
+def test_racing_creates_do_not_overshoot(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(api, ns, "race", {"count/configmaps": "3"})
 
@@ -172,7 +172,7 @@ def test_racing_creates_do_not_overshoot(wired: ThreadCluster, ns: str) -> None:
     assert sorted(codes) == [201] * 3 + [403] * 9
 
 
-def test_status_shows_hard_and_used(wired: ThreadCluster, ns: str) -> None:
+def test_status_shows_hard_and_used(wired: ClusterProcess, ns: str) -> None:
     api = Api(wired)  # type: ignore[arg-type]
     _quota(api, ns, "shown", {"pods": "5", "requests.memory": "1Gi", "configmaps": "10"})
     _create_pod(api, ns, _pod("m", requests={"memory": "256Mi"}))
