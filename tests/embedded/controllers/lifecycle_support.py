@@ -7,14 +7,17 @@ a controller has acted or the deadline passes — never sleeping a fixed time.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import requests
 from tests.conftest import ClusterProcess
 from tests.waiting import eventually
 
-__all__ = ["Api", "eventually", "owner_ref"]
+__all__ = ["Api", "eventually", "namespaced_crd", "owner_ref"]
 
 T = TypeVar("T")
 
@@ -76,3 +79,27 @@ def owner_ref(owner: dict[str, Any], *, block: bool = True) -> dict[str, Any]:
         "uid": meta["uid"],
         "blockOwnerDeletion": block,
     }
+
+
+@contextlib.contextmanager
+def namespaced_crd(cluster: ClusterProcess, *, plural: str, kind: str) -> Iterator[str]:
+    """A namespaced CRD of ``kind`` in a group of its own, served at ``v1`` with any fields;
+    yields the group once it is served, deletes the CRD afterwards."""
+    group = f"g{uuid.uuid4().hex[:8]}.example.com"
+    schema = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": plural, "singular": kind.lower(), "kind": kind},
+            "versions": [{"name": "v1", "served": True, "storage": True, "schema": schema}],
+        },
+    }
+    api = Api(cluster)
+    api.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
+    eventually(lambda: api.get(f"/apis/{group}/v1") is not None)
+    yield group
+    cluster.kubectl("delete", "crd", f"{plural}.{group}", "--wait=false")

@@ -8,11 +8,12 @@ with ownerReferences, so nothing depends on the workload controllers.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from tests.conftest import ClusterProcess
-from tests.embedded.controllers.lifecycle_support import Api, eventually, owner_ref
+from tests.embedded.controllers.lifecycle_support import Api, eventually, namespaced_crd, owner_ref
 
 HOLD = "example.com/hold"  # a finalizer nobody runs: the test releases it
 
@@ -178,37 +179,9 @@ def test_an_owner_replaced_under_the_same_name_is_gone(
 
 
 @pytest.fixture
-def widget_crd(cluster: ClusterProcess) -> Any:
-    group = f"gc{uuid.uuid4().hex[:8]}.example.com"
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
-    api = Api(cluster)
-    api.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
-    path = f"/apis/{group}/v1"
-    eventually(lambda: api.get(path) is not None)
-    yield group
-    cluster.kubectl("delete", "crd", f"widgets.{group}", "--wait=false")
+def widget_crd(cluster: ClusterProcess) -> Iterator[str]:
+    with namespaced_crd(cluster, plural="widgets", kind="Widget") as group:
+        yield group
 
 
 def test_custom_resources_own_and_are_owned(

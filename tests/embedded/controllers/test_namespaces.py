@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import ClusterProcess
-from tests.embedded.controllers.lifecycle_support import Api, eventually
+from tests.embedded.controllers.lifecycle_support import Api, eventually, namespaced_crd
 from tests.embedded.test_kubectl_cmd import embedded_cluster, kubectl_cmd_harness
 
 __all__ = ["embedded_cluster", "kubectl_cmd_harness"]  # fixtures used below
@@ -27,35 +27,8 @@ def api(cluster: ClusterProcess) -> Api:
 
 @pytest.fixture
 def gadget_crd(cluster: ClusterProcess) -> Iterator[str]:
-    group = f"ns{uuid.uuid4().hex[:8]}.example.com"
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"gadgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
-    api = Api(cluster)
-    api.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)
-    eventually(lambda: api.get(f"/apis/{group}/v1") is not None)
-    yield group
-    cluster.kubectl("delete", "crd", f"gadgets.{group}", "--wait=false")
+    with namespaced_crd(cluster, plural="gadgets", kind="Gadget") as group:
+        yield group
 
 
 def _fill(api: Api, namespace: str, group: str) -> None:
