@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,11 +52,14 @@ class ClusterProcess:
         return self.process.wait(timeout=30)
 
 
-def start_cluster(data_dir: Path, *extra: str) -> ClusterProcess:
+def start_cluster(
+    data_dir: Path, *extra: str, settings: Mapping[str, str] | None = None
+) -> ClusterProcess:
     """Start ``atoll cluster serve`` and wait (with a deadline) until its kubeconfig is new.
 
     The kubelet is off unless ``extra`` says ``--kubelet on``: most suites check the API and
-    the controllers, with a test-only stand-in marking pods Ready."""
+    the controllers, with a test-only stand-in marking pods Ready. ``settings`` reach the
+    server as ``ATOLL_CLUSTER__<NAME>`` variables (``{"MAX_PODS": "2"}``)."""
     if "--kubelet" not in extra:
         extra = (*extra, "--kubelet", "off")
     kubeconfig = data_dir / "kubeconfig"
@@ -79,7 +82,11 @@ def start_cluster(data_dir: Path, *extra: str) -> ClusterProcess:
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                **{f"ATOLL_CLUSTER__{k}": v for k, v in (settings or {}).items()},
+            },
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

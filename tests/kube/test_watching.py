@@ -306,9 +306,7 @@ def short_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterP
     """A cluster that remembers five watch events: older resourceVersions get 410."""
     data_dir: Path = tmp_path_factory.mktemp("short-history") / "data"
     data_dir.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ATOLL_CLUSTER__HISTORY_SIZE", "5")
-        proc = start_cluster(data_dir)
+    proc = start_cluster(data_dir, settings={"HISTORY_SIZE": "5"})
     yield proc
     if proc.process.poll() is None:
         proc.stop()

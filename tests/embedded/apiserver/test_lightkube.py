@@ -246,15 +246,12 @@ async def test_watch_from_a_revision_before_a_restart_is_gone(
         restarted.stop()
 
 
-async def test_watch_from_a_revision_outside_a_small_history_is_gone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_watch_from_a_revision_outside_a_small_history_is_gone(tmp_path: Path) -> None:
     """Needs ``atoll cluster serve`` to read ``ATOLL_CLUSTER__HISTORY_SIZE`` (settings.py says
     every setting has an ``ATOLL_`` variable); without it the history is 50,000 events."""
-    monkeypatch.setenv("ATOLL_CLUSTER__HISTORY_SIZE", "5")
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    proc = start_cluster(data_dir)
+    proc = start_cluster(data_dir, settings={"HISTORY_SIZE": "5"})
     try:
         async with _client(proc) as kube:
             first = await kube.create(

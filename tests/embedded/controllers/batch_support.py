@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 import requests
 from tests.conftest import ClusterProcess, start_cluster
 from tests.waiting import eventually
@@ -232,7 +231,4 @@ async def in_process(
 def start_cluster_without(data_dir: Path, *names: str) -> ClusterProcess:
     """A cluster whose own controllers ``names`` are off (a test runs them in process)."""
     selection = ",".join(["*", *(f"-{name}" for name in names)])
-    with pytest.MonkeyPatch.context() as patch:
-        # The environment, not --controllers: the setting reaches the cluster either way.
-        patch.setenv("ATOLL_CLUSTER__CONTROLLERS", selection)
-        return start_cluster(data_dir)
+    return start_cluster(data_dir, settings={"CONTROLLERS": selection})

@@ -141,10 +141,8 @@ def test_the_node_holds_a_lease(cluster: ClusterProcess) -> None:
 def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcess]:
     data_dir: Path = tmp_path_factory.mktemp("nodes") / "data"
     data_dir.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ATOLL_CLUSTER__CONTROLLERS", "node,scheduler")
-        env.setenv("ATOLL_CLUSTER__NODE_NAME", "atoll-nodes-test")
-        proc = start_cluster(data_dir)
+    settings = {"CONTROLLERS": "node,scheduler", "NODE_NAME": "atoll-nodes-test"}
+    proc = start_cluster(data_dir, settings=settings)
     yield proc
     if proc.process.poll() is None:
         proc.stop()

@@ -107,10 +107,8 @@ def test_pods_stay_pending_behind_the_not_ready_taint_and_go_at_once(
 def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterProcess]:
     data_dir: Path = tmp_path_factory.mktemp("scheduler") / "data"
     data_dir.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("ATOLL_CLUSTER__CONTROLLERS", "node,scheduler")
-        env.setenv("ATOLL_CLUSTER__NODE_NAME", "atoll-scheduler-test")
-        proc = start_cluster(data_dir)
+    settings = {"CONTROLLERS": "node,scheduler", "NODE_NAME": "atoll-scheduler-test"}
+    proc = start_cluster(data_dir, settings=settings)
     yield proc
     if proc.process.poll() is None:
         proc.stop()

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.conftest import ClusterProcess, start_cluster
 from tests.waiting import eventually
 
@@ -162,13 +161,10 @@ def test_kubelet_leaves_no_process_when_a_pod_is_deleted(tmp_path: Path) -> None
     assert os.path.exists(data_dir)
 
 
-def test_a_full_node_refuses_pods_out_of_pods(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ATOLL_CLUSTER__MAX_PODS", "2")
+def test_a_full_node_refuses_pods_out_of_pods(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    cluster = start_cluster(data_dir, "--kubelet", "on")
+    cluster = start_cluster(data_dir, "--kubelet", "on", settings={"MAX_PODS": "2"})
     try:
         node = eventually(
             lambda: (

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from tests.conftest import ClusterProcess, start_cluster
 from tests.embedded.kubelet.image_support import needs_runc
 from tests.embedded.kubelet.registry_support import Registry
@@ -147,13 +146,13 @@ def test_missing_image_on_a_reachable_registry_is_err_image_pull(
 
 
 def test_registry_mirror_setting_is_honoured(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Registry, static_image: str
+    tmp_path: Path, registry: Registry, static_image: str
 ) -> None:
     """``docker.io`` is unreachable here: the image can only come from the mirror."""
-    monkeypatch.setenv("ATOLL_CLUSTER__REGISTRY_MIRRORS", json.dumps({"docker.io": registry.url}))
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    cluster = start_cluster(data_dir, "--kubelet", "on")
+    mirrors = json.dumps({"docker.io": registry.url})
+    cluster = start_cluster(data_dir, "--kubelet", "on", settings={"REGISTRY_MIRRORS": mirrors})
     try:
         spec = {
             "containers": [
