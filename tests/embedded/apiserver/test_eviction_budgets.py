@@ -77,7 +77,7 @@ def _evict(api: Api, ns: str, pod: str) -> tuple[int, Any]:
 
 
 def test_status_counts_healthy_pods(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _ready_pods(api, ns, "a", "b", "c")
     path = _budget(api, ns, minAvailable=2)
     status = _status_when(api, path, currentHealthy=3)
@@ -94,7 +94,7 @@ def test_status_counts_healthy_pods(wired: ClusterProcess, ns: str) -> None:
 
 
 def test_eviction_is_refused_when_no_disruption_is_allowed(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _ready_pods(api, ns, "a", "b", "c")
     path = _budget(api, ns, minAvailable=2)
     _status_when(api, path, disruptionsAllowed=1)
@@ -126,7 +126,7 @@ def test_eviction_is_refused_when_no_disruption_is_allowed(wired: ClusterProcess
 
 
 def test_racing_evictions_take_one_allowance(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     names = [f"p{i}" for i in range(5)]
     _ready_pods(api, ns, *names)
     path = _budget(api, ns, maxUnavailable=1, selector={"matchLabels": {"app": "web"}})
@@ -141,12 +141,12 @@ def test_racing_evictions_take_one_allowance(wired: ClusterProcess, ns: str) -> 
     status = _status_when(api, path, disruptionsAllowed=2, observedGeneration=2)
     assert status["currentHealthy"] == 5
     with ThreadPoolExecutor(5) as pool:
-        codes = sorted(pool.map(lambda pod: _evict(Api(wired), ns, pod)[0], names))  # type: ignore[arg-type]
+        codes = sorted(pool.map(lambda pod: _evict(Api(wired), ns, pod)[0], names))
     assert codes == [201, 201, 429, 429, 429]
 
 
 def test_budget_of_a_controller_uses_its_scale(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     deployment = api.post(
         f"/apis/apps/v1/namespaces/{ns}/deployments",
         {
@@ -181,7 +181,7 @@ def test_budget_of_a_controller_uses_its_scale(wired: ClusterProcess, ns: str) -
 
 
 def test_pending_pods_and_single_budgets(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     api.post(
         f"/api/v1/namespaces/{ns}/pods",
         {

@@ -56,7 +56,7 @@ def _post(api: Api, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
 
 
 def test_defaults_fill_containers_and_annotate(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _limits(
         api,
         ns,
@@ -87,7 +87,7 @@ def test_defaults_fill_containers_and_annotate(wired: ClusterProcess, ns: str) -
 
 
 def test_container_min_max_and_ratio(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _limits(
         api,
         ns,
@@ -137,7 +137,7 @@ def test_container_min_max_and_ratio(wired: ClusterProcess, ns: str) -> None:
 
 
 def test_pod_totals(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _limits(api, ns, {"type": "Pod", "max": {"cpu": "1"}})
     pair = _pod(
         "pair",
@@ -152,7 +152,7 @@ def test_pod_totals(wired: ClusterProcess, ns: str) -> None:
 
 
 def test_claim_storage_bounds(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _limits(
         api,
         ns,
@@ -173,7 +173,7 @@ def test_claim_storage_bounds(wired: ClusterProcess, ns: str) -> None:
 
 
 def test_defaults_come_before_quota(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _limits(
         api,
         ns,

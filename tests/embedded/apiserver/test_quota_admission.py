@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import ClusterProcess, start_cluster
-from tests.embedded.controllers.batch_support import Api, eventually
+from tests.embedded.controllers.batch_support import Api, eventually, finish_pod
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def _create_pod(api: Api, ns: str, pod: dict[str, Any]) -> tuple[int, Any]:
 
 
 def test_pod_count_is_enforced_with_kubes_message(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(api, ns, "counts", {"pods": "2"})
     for name in ("a", "b"):
         assert _create_pod(api, ns, _pod(name))[0] == 201
@@ -74,7 +74,7 @@ def test_pod_count_is_enforced_with_kubes_message(wired: ClusterProcess, ns: str
 
 
 def test_compute_resources_must_be_given_and_fit(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(api, ns, "compute", {"requests.cpu": "1", "limits.memory": "1Gi"})
     code, status = _create_pod(api, ns, _pod("bare"))
     assert code == 403
@@ -102,7 +102,7 @@ def test_compute_resources_must_be_given_and_fit(wired: ClusterProcess, ns: str)
 
 
 def test_object_counts(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(
         api,
         ns,
@@ -139,18 +139,16 @@ def test_object_counts(wired: ClusterProcess, ns: str) -> None:
 
 
 def test_finished_pods_free_their_share(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(api, ns, "one", {"pods": "1"})
     assert _create_pod(api, ns, _pod("first"))[0] == 201
     assert _create_pod(api, ns, _pod("second"))[0] == 403
-    pod = api.get(f"/api/v1/namespaces/{ns}/pods/first")
-    pod["status"]["phase"] = "Succeeded"
-    api.put(f"/api/v1/namespaces/{ns}/pods/first/status", pod)
+    finish_pod(api, api.get(f"/api/v1/namespaces/{ns}/pods/first"), "Succeeded")
     assert _create_pod(api, ns, _pod("second"))[0] == 201
 
 
 def test_scoped_quota_counts_only_its_pods(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(api, ns, "besteffort", {"pods": "1"}, scopes=["BestEffort"])
     assert _create_pod(api, ns, _pod("free"))[0] == 201
     assert _create_pod(api, ns, _pod("free2"))[0] == 403
@@ -160,12 +158,12 @@ def test_scoped_quota_counts_only_its_pods(wired: ClusterProcess, ns: str) -> No
 
 
 def test_racing_creates_do_not_overshoot(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(api, ns, "race", {"count/configmaps": "3"})
 
     def create(i: int) -> int:
         cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm{i}"}}
-        return Api(wired).status_of("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)[0]  # type: ignore[arg-type]
+        return Api(wired).status_of("POST", f"/api/v1/namespaces/{ns}/configmaps", cm)[0]
 
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(create, range(12)))
@@ -173,7 +171,7 @@ def test_racing_creates_do_not_overshoot(wired: ClusterProcess, ns: str) -> None
 
 
 def test_status_shows_hard_and_used(wired: ClusterProcess, ns: str) -> None:
-    api = Api(wired)  # type: ignore[arg-type]
+    api = Api(wired)
     _quota(api, ns, "shown", {"pods": "5", "requests.memory": "1Gi", "configmaps": "10"})
     _create_pod(api, ns, _pod("m", requests={"memory": "256Mi"}))
     _create_pod(api, ns, _pod("n", requests={"memory": "256Mi"}))

@@ -74,9 +74,17 @@ def poll(predicate: Callable[[], T | None], timeout: float = 15.0) -> T:
 # -- the session cluster's own Node ------------------------------------------------------
 
 
-def test_the_node_is_complete_for_the_python_client(cluster: ClusterProcess) -> None:
+@pytest.fixture
+def api_client(cluster: ClusterProcess) -> Iterator[client.ApiClient]:
+    with config.new_client_from_config(config_file=str(cluster.kubeconfig)) as found:
+        yield found
+
+
+def test_the_node_is_complete_for_the_python_client(
+    cluster: ClusterProcess, api_client: client.ApiClient
+) -> None:
     name = Settings().cluster.node_name
-    api = client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.kubeconfig)))
+    api = client.CoreV1Api(api_client)
 
     def registered() -> Any:
         nodes = api.list_node().items
@@ -115,9 +123,8 @@ def test_the_node_is_complete_for_the_python_client(cluster: ClusterProcess) -> 
     assert table.split()[1:3] == ["NotReady", "control-plane,master"]
 
 
-def test_the_node_holds_a_lease(cluster: ClusterProcess) -> None:
+def test_the_node_holds_a_lease(cluster: ClusterProcess, api_client: client.ApiClient) -> None:
     name = Settings().cluster.node_name
-    api_client = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     leases = client.CoordinationV1Api(api_client)
 
     def lease() -> Any:

@@ -9,6 +9,7 @@ is deleted when it ends. Nothing sleeps to synchronise: waits are deadlines (``e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -56,10 +57,11 @@ def millicores(cell: str) -> int:
     return int(match.group(1))
 
 
-def custom_objects(cluster: ClusterProcess) -> client.CustomObjectsApi:
-    return client.CustomObjectsApi(
-        config.new_client_from_config(config_file=str(cluster.kubeconfig))
-    )
+@contextlib.contextmanager
+def custom_objects(cluster: ClusterProcess) -> Iterator[client.CustomObjectsApi]:
+    """The official client's CustomObjectsApi, its connections closed afterwards."""
+    with config.new_client_from_config(config_file=str(cluster.kubeconfig)) as api_client:
+        yield client.CustomObjectsApi(api_client)
 
 
 # -- discovery ------------------------------------------------------------------------------
@@ -136,7 +138,11 @@ def _check_top(cluster: ClusterProcess, namespace: str) -> None:
 
 
 def _check_python_client(cluster: ClusterProcess, namespace: str) -> None:
-    api = custom_objects(cluster)
+    with custom_objects(cluster) as api:
+        _check_custom_objects(api, namespace)
+
+
+def _check_custom_objects(api: client.CustomObjectsApi, namespace: str) -> None:
     listed = api.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", namespace, "pods")
     assert (listed["kind"], listed["apiVersion"]) == ("PodMetricsList", "metrics.k8s.io/v1beta1")
     (item,) = listed["items"]
