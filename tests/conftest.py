@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -52,6 +53,21 @@ class ClusterProcess:
         return self.process.wait(timeout=30)
 
 
+def unique_service_cidr() -> str:
+    """A /20 of 127.112.0.0–127.254.255.255 (the default range, 127.96.0.0/12, stays free)."""
+    chooser = random.SystemRandom()
+    return f"127.{chooser.randint(112, 254)}.{chooser.randint(0, 15) * 16}.0/20"
+
+
+def unique_pod_network() -> tuple[str, str]:
+    """A bridge name and a /24 of 10.128.0.0/9 for one test cluster's pods."""
+    chooser = random.SystemRandom()
+    return (
+        f"at{chooser.randbytes(5).hex()}",
+        f"10.{chooser.randint(128, 254)}.{chooser.randint(0, 255)}.0/24",
+    )
+
+
 def start_cluster(
     data_dir: Path, *extra: str, settings: Mapping[str, str] | None = None
 ) -> ClusterProcess:
@@ -62,6 +78,20 @@ def start_cluster(
     server as ``ATOLL_CLUSTER__<NAME>`` variables (``{"MAX_PODS": "2"}``)."""
     if "--kubelet" not in extra:
         extra = (*extra, "--kubelet", "off")
+    # Clusters of parallel workers share this machine's loopback: each takes its own
+    # ClusterIP range, so their service proxies never bind the same address.
+    settings = {"SERVICE_CIDR": unique_service_cidr(), **(settings or {})}
+    if (
+        extra[extra.index("--kubelet") + 1] == "on"
+    ):  # the kubelet: its own bridge, pod range and ingress ports, likewise
+        bridge, pod_cidr = unique_pod_network()
+        settings = {
+            "BRIDGE": bridge,
+            "POD_CIDR": pod_cidr,
+            "INGRESS_HTTP_PORT": "0",
+            "INGRESS_HTTPS_PORT": "0",
+            **settings,
+        }
     kubeconfig = data_dir / "kubeconfig"
     before = kubeconfig.stat().st_mtime_ns if kubeconfig.exists() else None
     with open(data_dir.parent / f"{data_dir.name}.log", "ab") as log:
@@ -85,7 +115,7 @@ def start_cluster(
             env={
                 **os.environ,
                 "PYTHONUNBUFFERED": "1",
-                **{f"ATOLL_CLUSTER__{k}": v for k, v in (settings or {}).items()},
+                **{f"ATOLL_CLUSTER__{k}": v for k, v in settings.items()},
             },
         )
     deadline = time.monotonic() + 60

@@ -36,6 +36,23 @@ class ClusterSettings(BaseModel):
         "127.96.0.0/12",
         description="Service ClusterIPs: inside 127.0.0.0/8, so reachable without privileges.",
     )
+    pod_cidr: str = Field(
+        "10.244.0.0/16",
+        description="Pod addresses, as root: each pod gets one in its own network namespace, "
+        "on a bridge holding the first (the gateway, also the pods' DNS server). Only used "
+        "on this machine; nothing is routed further.",
+    )
+    bridge: str = Field(
+        "atoll0",
+        description="The pods' bridge; each cluster running on one machine needs its own.",
+    )
+    cluster_domain: str = Field("cluster.local", description="The DNS domain of Services.")
+    ingress_http_port: int = Field(
+        8880, description="The ingress proxy's HTTP port on ``host``; 0 picks a free one."
+    )
+    ingress_https_port: int = Field(
+        8443, description="The ingress proxy's HTTPS port on ``host``; 0 picks a free one."
+    )
     controllers: str = Field(
         "*",
         description="Controllers to run, as kube-controller-manager's --controllers: "

@@ -59,7 +59,9 @@ from .bootstrap import bootstrap_objects
 from .controllers import KUBELET_PORT, ControllerOptions, all_controllers
 from .hostinfo import read_host_info
 from .kubelet.kubelet import Kubelet
+from .kubelet.sandboxes import ClusterDnsConfig
 from .kubelet.server import KubeletApp
+from .network.podnet import NetworkUnavailable, PodNetwork
 from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
@@ -212,6 +214,8 @@ class EmbeddedCluster:
                 if kubelet_socket is not None
                 else None
             )
+            if kubelet is not None:
+                kubelet.add_done_callback(_report_crash)
             await self._stopping.wait()
             if kubelet is not None:  # first, while the API still answers: pods stop cleanly
                 kubelet.cancel()
@@ -236,6 +240,11 @@ class EmbeddedCluster:
         host = await asyncio.to_thread(
             functools.partial(read_host_info, self.data_dir, max_pods=self.settings.max_pods)
         )
+        pods = await self._pod_network()
+        dns = ClusterDnsConfig(
+            nameserver=pods.gateway if pods is not None else None,
+            domain=self.settings.cluster_domain,
+        )
         async with KubeClient(config, user_agent=f"kubelet/{self.settings.node_name}") as client:
             kubelet = Kubelet(
                 client,
@@ -246,6 +255,8 @@ class EmbeddedCluster:
                 host=host,
                 mirrors=self.settings.registry_mirrors,
                 insecure=self.settings.insecure_registries,
+                network=pods,
+                dns=dns,
             )
             server = _Server(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
             serving = asyncio.create_task(server.serve(sockets=[sock]))
@@ -255,6 +266,29 @@ class EmbeddedCluster:
                 server.should_exit = True
                 with contextlib.suppress(asyncio.CancelledError):
                     await serving
+                if pods is not None:
+                    await asyncio.shield(pods.close())
+
+    async def _pod_network(self) -> PodNetwork | None:
+        """This node's pod network, or None (pods share this machine's network) when it
+        cannot have one — said once in the log."""
+        if not PodNetwork.supported():
+            logger.warning(
+                "pods share this machine's network: own pod networks need root and the ip "
+                "and nsenter commands"
+            )
+            return None
+        try:
+            network = PodNetwork(
+                bridge=self.settings.bridge,
+                cidr=self.settings.pod_cidr,
+                service_cidr=self.settings.service_cidr,
+            )
+            await network.setup()
+        except NetworkUnavailable as error:
+            logger.warning("pods share this machine's network: %s", error)
+            return None
+        return network
 
     async def _run_controllers(self) -> None:
         """Run the controllers as API clients of this server, under a Lease (leader lock)."""
@@ -362,6 +396,11 @@ class EmbeddedCluster:
                         await self.storage.delete(
                             ("", "events"), entry.namespace, entry.name, expected_rv=entry.rv
                         )
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the kubelet stopped", exc_info=task.exception())
 
 
 def _event_time(event: Mapping[str, Any]) -> datetime:

@@ -39,11 +39,16 @@ def http_get(port: int, path: str = "/") -> bytes | None:
 
 @pytest.fixture
 def web(cluster: ClusterProcess, namespace: str) -> tuple[str, int]:
-    """A pod serving HTTP on a free port of the host network; (name, port)."""
+    """A pod serving HTTP on its own loopback only (the kubelet forwards to the pod's
+    localhost, as upstream); Ready once an exec probe — run inside the pod's network
+    namespace too — reaches the server; (name, port)."""
     port = free_port()
     server = ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1"]
-    name = running_pod(cluster, namespace, sleeper("web", image="python:3.11", command=server))
-    eventually(lambda: http_get(port), timeout=30, what="the pod's server listening")
+    reach = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=1)"
+    probe = {"exec": {"command": ["python3", "-c", reach]}, "periodSeconds": 1}
+    manifest = sleeper("web", image="python:3.11", command=server, readinessProbe=probe)
+    name = running_pod(cluster, namespace, manifest)
+    cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", f"pod/{name}", "--timeout=30s")
     return name, port
 
 

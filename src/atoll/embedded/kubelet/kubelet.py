@@ -35,6 +35,7 @@ from atoll.kube.events import EventRecorder
 from atoll.kube.informers import InformerFactory
 
 from ..hostinfo import HostInfo, read_host_info
+from ..network.podnet import PodNetwork
 from .image_references import ImageRef, credentials_from_pull_secrets
 from .images import ImageStore, PullPolicy
 from .log_reading import LogOptions
@@ -44,6 +45,7 @@ from .process import ProcessRuntime
 from .registries import PullError, RegistryUnreachable
 from .runc import RuncRuntime, runc_available
 from .runtime import Runtime, StartError
+from .sandboxes import ClusterDnsConfig, PodSandbox, Sandboxes
 from .usage import UsageCollector
 from .volumes import VolumeSource
 from .worker import PodWorker
@@ -90,6 +92,8 @@ class Kubelet:
         host: HostInfo | None = None,
         mirrors: Mapping[str, str] | None = None,
         insecure: Iterable[str] = (),
+        network: PodNetwork | None = None,
+        dns: ClusterDnsConfig | None = None,
     ) -> None:
         self.client = client
         self.node_name = node_name
@@ -122,6 +126,9 @@ class Kubelet:
             EVENT_QUEUE_SIZE
         )
         self._group: asyncio.TaskGroup | None = None
+        self.sandboxes = Sandboxes(
+            network, host_ip=host_ip, dns=dns or ClusterDnsConfig(), on_event=self.event
+        )
         host = host or read_host_info(data_dir)
         self.max_pods = host.max_pods
         self.usage = UsageCollector(
@@ -245,6 +252,12 @@ class Kubelet:
             self.logs_root, meta["namespace"], meta["name"], meta["uid"], container, restart_count
         )
         return self.logs.open(path)
+
+    async def sandbox(self, pod: Object) -> PodSandbox:
+        return await self.sandboxes.create(pod, self.pod_dir(pod))
+
+    async def release_sandbox(self, pod: Object) -> None:
+        await self.sandboxes.release(pod)
 
     def runtime_for(self, pod: Object, image: ImageInfo | None) -> Runtime:
         """runc for a pulled image when it can run here, else a host process; the

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from .runtime import Runtime
+from .sandboxes import PodSandbox
 from .volumes import VolumeSource
 
 __all__ = ["ImageInfo", "LogSink", "PodHost"]
@@ -62,5 +63,9 @@ class PodHost(Protocol):
     ) -> str: ...
 
     async def delete_pod(self, pod: Object) -> None: ...
+
+    async def sandbox(self, pod: Object) -> PodSandbox: ...
+
+    async def release_sandbox(self, pod: Object) -> None: ...
 
     async def event(self, pod: Object, type: str, reason: str, message: str) -> None: ...

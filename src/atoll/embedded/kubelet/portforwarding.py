@@ -1,8 +1,9 @@
 """Port-forward over SPDY/3.1 and WebSocket, as the kubelet serves it.
 
 Upstream: the kubelet's ``cri/streaming/portforward`` (``httpstream.go``, ``websocket.go``);
-``atoll.kube.streaming.portforward`` has the wire details. Pods share the host's network
-(runc containers too), so a pod's port is ``127.0.0.1:<port>``.
+``atoll.kube.streaming.portforward`` has the wire details. As upstream, the kubelet connects
+to ``localhost:<port>`` inside the pod's network namespace (``connect``, given by the
+caller: this machine's loopback for a pod on the host network).
 
 SPDY (kubectl): each forwarded connection is a pair of streams, paired by request id
 (``PortForwardStreams``); a stream with bad headers is reset. Once a pair is complete the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+from collections.abc import Awaitable, Callable
 
 from atoll.kube.streaming import (
     ChannelData,
@@ -38,11 +40,12 @@ from atoll.kube.streaming.remotecommand import HEADER_REQUEST_ID
 
 from .stream_transports import SpdySession, WebSocketChannels, settle
 
-__all__ = ["forward_over_spdy", "forward_over_websocket"]
+__all__ = ["Connect", "forward_over_spdy", "forward_over_websocket"]
 
 STREAM_TIMEOUT = 30.0
-_HOST = "127.0.0.1"
 _READ = 32 * 1024
+
+Connect = Callable[[int], Awaitable[tuple[asyncio.StreamReader, asyncio.StreamWriter]]]
 
 
 def _failure(pod: str, port: int, error: OSError) -> bytes:
@@ -55,16 +58,19 @@ def _failure(pod: str, port: int, error: OSError) -> bytes:
 class _SpdyForward:
     """One forwarded connection: a stream pair and a socket."""
 
-    def __init__(self, spdy: SpdySession, pair: PortForwardPair, pod: str) -> None:
+    def __init__(
+        self, spdy: SpdySession, pair: PortForwardPair, pod: str, connect: Connect
+    ) -> None:
         self.spdy = spdy
         self.pair = pair
         self.pod = pod
+        self.connect = connect
         self.inbound: asyncio.Queue[bytes | None] = asyncio.Queue()  # None: the client's FIN
 
     async def run(self) -> None:
         data_id, error_id = self.pair.data_stream_id, self.pair.error_stream_id
         try:
-            reader, writer = await asyncio.open_connection(_HOST, self.pair.port)
+            reader, writer = await self.connect(self.pair.port)
         except OSError as error:
             await self.spdy.send(error_id, _failure(self.pod, self.pair.port, error), fin=True)
             await self.spdy.send(data_id, b"", fin=True)
@@ -95,7 +101,7 @@ class _SpdyForward:
         await self.spdy.send(self.pair.data_stream_id, b"", fin=True)
 
 
-async def forward_over_spdy(spdy: SpdySession, *, pod: str) -> None:
+async def forward_over_spdy(spdy: SpdySession, *, pod: str, connect: Connect) -> None:
     """Serve one kubectl port-forward connection until the client hangs up."""
     pairs = PortForwardStreams()
     forwards: dict[int, _SpdyForward] = {}  # by data stream id
@@ -125,7 +131,7 @@ async def forward_over_spdy(spdy: SpdySession, *, pod: str) -> None:
                     continue
                 if (timer := timers.pop(pair.request_id, None)) is not None:
                     timer.cancel()
-                forward = forwards[pair.data_stream_id] = _SpdyForward(spdy, pair, pod)
+                forward = forwards[pair.data_stream_id] = _SpdyForward(spdy, pair, pod, connect)
                 task = asyncio.create_task(forward.run())
                 running.add(task)
                 task.add_done_callback(functools.partial(done, data_stream_id=pair.data_stream_id))
@@ -161,7 +167,12 @@ def _accept(
 
 
 async def forward_over_websocket(
-    ws: WebSocketChannels, *, protocol: ChannelProtocol, pod: str, ports: list[int]
+    ws: WebSocketChannels,
+    *,
+    protocol: ChannelProtocol,
+    pod: str,
+    ports: list[int],
+    connect: Connect,
 ) -> None:
     """Serve one WebSocket port-forward (every port at once) until every socket ends."""
     await ws.accept(protocol)
@@ -172,7 +183,7 @@ async def forward_over_websocket(
     async def forward(index: int, port: int) -> None:
         data, error = channels_for_port(index)
         try:
-            reader, writer = await asyncio.open_connection(_HOST, port)
+            reader, writer = await connect(port)
         except OSError as failure:
             await ws.send(error, _failure(pod, port, failure))
             return

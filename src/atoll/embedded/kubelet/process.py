@@ -47,6 +47,7 @@ _RECORD = "process.json"
 _SETPRIV = shutil.which("setpriv")
 _UNSHARE = shutil.which("unshare")
 _NSENTER = shutil.which("nsenter")
+_HOSTNAME = shutil.which("hostname")
 
 
 def _start_time(pid: int) -> int | None:
@@ -110,8 +111,11 @@ def resolve_argv(argv: Sequence[str], env: Mapping[str, str], rootfs: Path | Non
     return [found, *argv[1:]]
 
 
-def _mount_script(mounts: Sequence[Mount], argv: Sequence[str]) -> list[str]:
-    """``unshare --mount`` running a shell that bind-mounts each volume, then execs ``argv``."""
+def _mount_script(
+    mounts: Sequence[Mount], argv: Sequence[str], *, hostname: str | None = None
+) -> list[str]:
+    """``unshare --mount`` running a shell that bind-mounts each volume, then execs ``argv``
+    (with ``hostname``, in a UTS namespace of its own named so)."""
     lines = ["set -e"]
     for mount in mounts:
         source = mount.source / mount.sub_path if mount.sub_path else mount.source
@@ -126,11 +130,14 @@ def _mount_script(mounts: Sequence[Mount], argv: Sequence[str]) -> list[str]:
         lines.append(f"mount --bind {shlex.quote(str(source))} {target}")
         if mount.read_only:
             lines.append(f"mount -o remount,bind,ro {target}")
+    if hostname and _HOSTNAME is not None:
+        lines.append(f"{_HOSTNAME} {shlex.quote(hostname)}")
     lines.append('exec "$@"')
     assert _UNSHARE is not None
+    namespaces = ["--mount", *(["--uts"] if hostname else [])]
     return [
         _UNSHARE,
-        "--mount",
+        *namespaces,
         "--propagation",
         "private",
         "sh",
@@ -158,6 +165,7 @@ class ProcessContainer:
         self._launch = launch
         self._argv, self._env, self._cwd = argv, env, cwd
         self._mount_namespace = mount_namespace
+        self._uts_namespace = mount_namespace and launch.netns is not None
         self._started_at = datetime.now(UTC)
         self._pumps = OutputPumps(process, launch.on_output)
         self._exit: Exit | None = None
@@ -202,6 +210,7 @@ class ProcessContainer:
         except StartError as error:
             return 126, error.message.encode()
         process = await asyncio.create_subprocess_exec(
+            *self._entering(),
             *resolved,
             env=self._env,
             cwd=self._cwd,
@@ -222,11 +231,23 @@ class ProcessContainer:
     def exec_spec(self, argv: Sequence[str], *, tty: bool) -> ExecSpec:
         resolved = resolve_argv(argv, self._env, self._launch.rootfs)
         prefix = [_SETPRIV, "--pdeathsig", "KILL", "--"] if _SETPRIV is not None else []
-        if self._mount_namespace and _NSENTER is not None:
-            # Entering a mount namespace moves to its root: --wd takes the directory back.
-            target = str(self._process.pid)
-            prefix += [_NSENTER, "--mount", f"--target={target}", f"--wd={self._cwd}", "--"]
-        return ExecSpec([*prefix, *resolved], env=self._env, cwd=self._cwd)
+        return ExecSpec([*prefix, *self._entering(), *resolved], env=self._env, cwd=self._cwd)
+
+    def _entering(self) -> list[str]:
+        """``nsenter`` into the container's namespaces (mount, network, UTS), if it has any."""
+        if _NSENTER is None:
+            return []
+        which = [
+            *(["--mount"] if self._mount_namespace else []),
+            *(["--uts"] if self._uts_namespace else []),
+        ]
+        if self._launch.netns is not None:
+            which.append(f"--net={self._launch.netns}")
+        if not which:
+            return []
+        # Entering a mount namespace moves to its root: --wd takes the directory back.
+        wd = [f"--wd={self._cwd}"] if self._mount_namespace else []
+        return [_NSENTER, f"--target={self._process.pid}", *which, *wd, "--"]
 
 
 class ProcessRuntime:
@@ -242,12 +263,15 @@ class ProcessRuntime:
         argv = resolve_argv(launch.argv, env, launch.rootfs)
         cwd = self._working_dir(launch)
         mounts = [m for m in launch.mounts if m.source.exists()]
-        private_mounts = bool(mounts) and self.mount_namespaces
+        hostname = launch.labels.get("hostname") if launch.netns is not None else None
+        private_mounts = bool(mounts or hostname) and self.mount_namespaces
         if private_mounts:
-            argv = _mount_script(mounts, argv)
+            argv = _mount_script(mounts, argv, hostname=hostname)
         else:
             for index, mount in enumerate(mounts):
                 env[f"ATOLL_MOUNT_{index}"] = f"{mount.target}={mount.source}"
+        if launch.netns is not None and _NSENTER is not None:
+            argv = [_NSENTER, f"--net={launch.netns}", "--", *argv]
         if _SETPRIV is not None:
             argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *argv]
         launch.state_dir.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,9 @@ untouched), or a copy where overlay mounts fail.
 container's, its stdout and stderr are the container's (pipes, no terminal), and signals
 sent to it are forwarded to the container. ``--keep`` leaves the stopped container's
 cgroup in place until the kubelet has read whether the kernel OOM-killed it; ``runc
-delete`` then removes it. Containers share the host's network (pod networks come with the
-network issue); they get their own PID, IPC, UTS and mount namespaces.
+delete`` then removes it. Containers join their pod's network namespace (``Launch.netns``;
+the host's network without one) and get their own PID, IPC, UTS and mount namespaces; the
+pod's /etc/hosts and /etc/resolv.conf come as mounts, else this machine's are bound.
 
 ``kubectl exec`` is ``runc exec`` (``exec_spec``): the container's environment, working
 directory and user, its filesystem; with a terminal, ``runc exec --tty`` relays between
@@ -158,8 +159,9 @@ def _user(rootfs: Path, user: str) -> dict[str, int]:
 
 def _config(launch: Launch, rootfs: Path) -> dict[str, Any]:
     mounts = [dict(m) for m in _BASE_MOUNTS]
+    given = {mount.target for mount in launch.mounts}
     for host_file in _HOST_FILES:
-        if Path(host_file).exists():
+        if Path(host_file).exists() and host_file not in given:
             mounts.append(
                 {
                     "destination": host_file,
@@ -212,7 +214,10 @@ def _config(launch: Launch, rootfs: Path) -> dict[str, Any]:
         "linux": {
             "resources": resources,
             "cgroupsPath": f"{_CGROUP_PARENT}/{launch.name}",
-            "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount")],
+            "namespaces": [
+                *({"type": t} for t in ("pid", "ipc", "uts", "mount")),
+                *([{"type": "network", "path": str(launch.netns)}] if launch.netns else []),
+            ],
             "maskedPaths": _MASKED,
             "readonlyPaths": _READ_ONLY,
         },

@@ -106,6 +106,7 @@ class Launch:
     termination_log: tuple[Path, str] | None = None  # (host file, terminationMessagePath)
     labels: Mapping[str, str] = field(default_factory=dict)
     stdin: bool = False  # keep a stdin pipe open (the container's ``stdin: true``)
+    netns: Path | None = None  # the pod's network namespace; None: this machine's network
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,9 +43,10 @@ from atoll.kube.streaming import (
 )
 from atoll.kube.streaming.remotecommand import HEADER_ACCEPTED_VERSIONS
 
+from ..network.netns import open_connection_in
 from ..upgrades import Serve, UpgradeResponse, upgrade_of
 from .commands import AttachSession, Session, start_command
-from .portforwarding import forward_over_spdy, forward_over_websocket
+from .portforwarding import Connect, forward_over_spdy, forward_over_websocket
 from .remotecommands import StartSession, command_over_spdy, command_over_websocket
 from .stream_transports import SpdySession, WebSocketChannels
 
@@ -107,9 +108,9 @@ class StreamingEndpoints:
             query = list(request.query_params.multi_items())
             serve: Serve
             if target.kind == "portForward":
-                self._worker(target)
+                connect = self._connector(self._worker(target))
                 chosen = _negotiate(offered, [PORT_FORWARD_PROTOCOL])
-                serve = functools.partial(_forward_spdy, pod=target.pod)
+                serve = functools.partial(_forward_spdy, pod=target.pod, connect=connect)
             else:
                 options = _options(query)
                 start = self._starter(target, options)
@@ -131,13 +132,13 @@ class StreamingEndpoints:
         try:
             target = _target(scope["path"].rstrip("/").split("/")[1:])
             if target.kind == "portForward":
-                self._worker(target)
                 serve = functools.partial(
                     forward_over_websocket,
                     ws,
                     protocol=_negotiate_channel(ws.offers, PORT_FORWARD_PROTOCOLS),
                     pod=target.pod,
                     ports=_ports(ws.query),
+                    connect=self._connector(self._worker(target)),
                 )
             else:
                 options = _options(ws.query)
@@ -158,6 +159,12 @@ class StreamingEndpoints:
         if worker is None or (target.uid and worker.uid != target.uid):
             raise Refused(404, "pod does not exist")
         return worker
+
+    @staticmethod
+    def _connector(worker: PodWorker) -> Connect:
+        """Connections to the pod's localhost, inside its network namespace."""
+        netns = worker.netns
+        return functools.partial(open_connection_in, netns, "127.0.0.1")
 
     def _starter(self, target: _Target, options: ExecOptions) -> StartSession:
         worker = self._worker(target)
@@ -230,6 +237,6 @@ async def _command_spdy(
 
 
 async def _forward_spdy(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, pod: str
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, pod: str, connect: Connect
 ) -> None:
-    await forward_over_spdy(SpdySession(reader, writer), pod=pod)
+    await forward_over_spdy(SpdySession(reader, writer), pod=pod, connect=connect)

@@ -32,6 +32,7 @@ from .env import PodFacts, build_env, expand
 from .podhost import LogSink, PodHost
 from .probes import ProbeKind, Prober
 from .runtime import Container, Exit, Launch, OutputFanout, StartError
+from .sandboxes import PodSandbox
 from .status import ContainerState, pod_status
 from .volumes import Volumes
 
@@ -90,7 +91,9 @@ class PodWorker:
             self.phase = "Failed"
         self._written: Object | None = None
         self._volumes: Volumes | None = None
-        self._pod_ip = host.host_ip
+        self._sandbox: PodSandbox | None = None
+        previous_ip = (pod.get("status") or {}).get("podIP")
+        self._pod_ip = str(previous_ip) if self._finished_before and previous_ip else ""
 
     @staticmethod
     def _previous_statuses(pod: Object) -> dict[str, Object]:
@@ -132,6 +135,11 @@ class PodWorker:
         self._terminating.set()
 
     @property
+    def netns(self) -> Path | None:
+        """The pod's network namespace, once it has one (None: this machine's network)."""
+        return self._sandbox.netns if self._sandbox is not None else None
+
+    @property
     def gone_for_good(self) -> bool:
         """Whether the pod was deleted (its directory and logs can go)."""
         return self._deleted
@@ -166,6 +174,8 @@ class PodWorker:
             stop.cancel()
             if self._volumes is not None:
                 self._volumes.teardown()
+            if self._sandbox is not None:
+                await asyncio.shield(self.host.release_sandbox(self.pod))
             await self._flush(reporter)
         if not self._gone:
             await self.host.delete_pod(self.pod)
@@ -239,6 +249,19 @@ class PodWorker:
         )
 
     async def _prepare(self) -> None:
+        while self._sandbox is None:
+            try:
+                self._sandbox = await self.host.sandbox(self.pod)
+            except (OSError, RuntimeError) as error:
+                await self.host.event(
+                    self.pod,
+                    "Warning",
+                    "FailedCreatePodSandBox",
+                    f"Failed to create pod sandbox: {error}",
+                )
+                self._changed()
+                await asyncio.sleep(2.0)  # retry interval, as for a missing volume source
+        self._pod_ip = self._sandbox.ip
         root = self.host.pod_dir(self.pod) / "volumes"
         volumes = Volumes(self.pod, root, self.host.source, self._facts())
         while True:
@@ -394,8 +417,9 @@ class PodWorker:
             argv = [*command, *args]
         if not argv:
             raise StartError("CreateContainerError", "no command specified and no image entrypoint")
-        assert self._volumes is not None
-        mounts = self._volumes.mounts(spec)
+        assert self._volumes is not None and self._sandbox is not None
+        # The pod's /etc files first: a volume mounted at the same path wins.
+        mounts = [*self._sandbox.mounts, *self._volumes.mounts(spec)]
         state.image_id = image.image_id if image else ""
         sink = self.host.open_log(self.pod, state.name, state.restart_count)
         on_output = OutputFanout(sink.write)
@@ -423,6 +447,7 @@ class PodWorker:
                 or self.pod["metadata"]["name"]
             },
             stdin=bool(spec.get("stdin")),
+            netns=self._sandbox.netns,
         )
         runtime = self.host.runtime_for(self.pod, image)
         state.runtime = runtime.name

@@ -1,0 +1,1 @@
+"""This node's network: pod sandboxes, the Service proxy, cluster DNS and the ingress proxy."""
