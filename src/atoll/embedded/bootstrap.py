@@ -19,7 +19,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["DEFAULT_STORAGE_CLASS", "SYSTEM_NAMESPACES", "bootstrap_objects"]
+__all__ = [
+    "DEFAULT_INGRESS_CLASS",
+    "DEFAULT_STORAGE_CLASS",
+    "INGRESS_CONTROLLER",
+    "SYSTEM_NAMESPACES",
+    "bootstrap_objects",
+]
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _RBAC = "rbac.authorization.k8s.io/v1"
@@ -36,6 +42,17 @@ DEFAULT_STORAGE_CLASS = {
     "provisioner": "atoll.io/local-path",
     "reclaimPolicy": "Delete",
     "volumeBindingMode": "Immediate",
+}
+
+INGRESS_CONTROLLER = "atoll.io/ingress-controller"
+DEFAULT_INGRESS_CLASS = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "IngressClass",
+    "metadata": {
+        "name": "atoll",
+        "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"},
+    },
+    "spec": {"controller": INGRESS_CONTROLLER},
 }
 
 _READ = ["get", "list", "watch"]
@@ -229,6 +246,9 @@ def bootstrap_objects(api_port: int) -> list[tuple[str, str, str, str | None, di
     )
     objects.append(
         ("storage.k8s.io", "v1", "storageclasses", None, copy.deepcopy(DEFAULT_STORAGE_CLASS))
+    )
+    objects.append(
+        ("networking.k8s.io", "v1", "ingressclasses", None, copy.deepcopy(DEFAULT_INGRESS_CLASS))
     )
     for name, rules in _ROLES.items():
         objects.append(

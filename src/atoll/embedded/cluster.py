@@ -54,7 +54,7 @@ from .apiserver.quota import ResourceQuotaAdmission
 from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
-from .apiserver.storageclasses import DefaultStorageClass
+from .apiserver.defaultclasses import INGRESS_CLASSES, STORAGE_CLASSES, DefaultClass
 from .bootstrap import bootstrap_objects
 from .controllers import KUBELET_PORT, ControllerOptions, all_controllers
 from .hostinfo import read_host_info
@@ -152,7 +152,8 @@ class EmbeddedCluster:
         self.crds = CrdServing(self.registry, self.tasks)
         ServiceIPs(self.registry, cidr=settings.service_cidr)
         LimitRangeAdmission(self.registry)
-        DefaultStorageClass(self.registry)
+        DefaultClass(self.registry, STORAGE_CLASSES)
+        DefaultClass(self.registry, INGRESS_CLASSES)
         ResourceQuotaAdmission(self.registry)
         DisruptionBudgets(self.registry, tasks=self.tasks)
         self.token = _read_or_create_token(self.data_dir / "token")

@@ -1,4 +1,5 @@
-"""DefaultStorageClass admission: claims without a class get the default one, at creation."""
+"""Default-class admission: claims and Ingresses without a class get the default one, at
+creation."""
 
 from __future__ import annotations
 
@@ -68,3 +69,37 @@ def test_of_several_defaults_the_newest_wins(cluster: ClusterProcess, namespace:
     finally:
         cluster.kubectl("delete", "storageclass", name)
     assert _created_class(api, namespace, _claim("later")) == "local-path"
+
+
+def _ingress(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> Obj:
+    backend = {"service": {"name": "web", "port": {"number": 80}}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": name, "annotations": annotations or {}},
+        "spec": {"defaultBackend": backend, **spec},
+    }
+
+
+def test_the_atoll_ingress_class_is_the_default(cluster: ClusterProcess) -> None:
+    row = cluster.kubectl("get", "ingressclass", "atoll", "--no-headers").split()
+    assert row[:2] == ["atoll", "atoll.io/ingress-controller"]
+    shown = cluster.kubectl("describe", "ingressclass", "atoll")
+    assert "ingressclass.kubernetes.io/is-default-class: true" in shown
+
+
+def test_only_ingresses_that_name_no_class_get_it(cluster: ClusterProcess, namespace: str) -> None:
+    api = Api(cluster)
+    path = f"/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses"
+
+    def created(ingress: Obj) -> Any:
+        return api.create(path, ingress)["spec"].get("ingressClassName", "<unset>")
+
+    assert created(_ingress("plain")) == "atoll"
+    assert created(_ingress("other", ingressClassName="nginx")) == "nginx"
+    legacy = _ingress("legacy", {"kubernetes.io/ingress.class": "nginx"})
+    assert created(legacy) == "<unset>"
+    updated = api.get(f"{path}/plain")
+    assert updated is not None
+    updated["spec"]["ingressClassName"] = None  # an update is never defaulted
+    assert api.put(f"{path}/plain", updated)["spec"].get("ingressClassName") is None
