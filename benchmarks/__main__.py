@@ -4,7 +4,8 @@
 RSS is read before anything is written, and the memory benchmark measures the pods the
 list benchmark stored. The controller benchmarks (``rollout``, ``deployment_burst``) start
 servers of their own, kubelet and scheduler off, and come after them, when the shared
-server is at rest; the kubelet benchmarks (``pod_start``, ``kubelet_idle``, ``log_follow``)
+server is at rest; the kubelet benchmarks (``pod_start``, ``kubelet_idle``, ``log_follow``,
+``service_throughput``, ``exec_round_trip``)
 last, each on a server of its own with ``--kubelet on`` and every controller, its pods run
 as host processes and all deleted before it ends. ``--quick`` shrinks every benchmark for a
 smoke run; ``--only`` picks some. The exit code is non-zero only when something crashed,
@@ -28,12 +29,14 @@ import uvloop
 from . import (
     creates,
     deployment_bursts,
+    exec_round_trip,
     kubelet_idle,
     lists,
     log_follow,
     memory,
     pod_starts,
     rollouts,
+    service_throughput,
     watch_fanout,
 )
 from .client import open_session
@@ -53,6 +56,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "pod_start": pod_starts.run,
     "kubelet_idle": kubelet_idle.run,
     "log_follow": log_follow.run,
+    "service_throughput": service_throughput.run,
+    "exec_round_trip": exec_round_trip.run,
 }
 _SETTLE_SECONDS = 1.0
 

@@ -240,7 +240,14 @@ async def kubelet_cluster(
     """A server of its own (``--kubelet on``, every controller), warmed up, with ``namespace``
     created and watched, its Node Ready; stopped when the block ends, which stops every
     container left."""
-    settings = {"MAX_PODS": str(max_pods)} if max_pods is not None else None
+    # Its own bridge and pod range, and free ingress ports: it may run beside ``make run``.
+    settings = {
+        "BRIDGE": "atollbench0",
+        "POD_CIDR": "10.243.0.0/16",
+        "INGRESS_HTTP_PORT": "0",
+        "INGRESS_HTTPS_PORT": "0",
+        **({"MAX_PODS": str(max_pods)} if max_pods is not None else {}),
+    }
     with serving(data_dir, kubelet=True, settings=settings) as server:
         async with open_session(server) as session, open_session(server, connections=0) as streams:
             await warm_up(session, "bench-warm")

@@ -12,9 +12,11 @@ mkdir -p "$stamp_dir"
 # docker-registry: Distribution 2.8, the real registry the image-puller tests start on
 # 127.0.0.1 (tests/embedded/kubelet/registry_support.py); its own service is not used.
 # runc: the kubelet's OCI runtime (as root). busybox-static: a static binary the kubelet
-# tests build FROM-scratch images around.
+# tests build FROM-scratch images around. iproute2: pod network namespaces, veths and the
+# bridge (as root). procps: uptime, ps and friends for commands run in host-process pods (the
+# official client's exec tests run ``uptime``).
 need_apt=()
-for pkg in curl ca-certificates git docker-registry runc busybox-static; do
+for pkg in curl ca-certificates git docker-registry runc busybox-static iproute2 procps; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

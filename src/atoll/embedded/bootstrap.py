@@ -19,10 +19,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .network.ingress_rules import CONTROLLER as INGRESS_CONTROLLER
+
 __all__ = [
     "DEFAULT_INGRESS_CLASS",
     "DEFAULT_STORAGE_CLASS",
-    "INGRESS_CONTROLLER",
     "SYSTEM_NAMESPACES",
     "bootstrap_objects",
 ]
@@ -44,7 +45,6 @@ DEFAULT_STORAGE_CLASS = {
     "volumeBindingMode": "Immediate",
 }
 
-INGRESS_CONTROLLER = "atoll.io/ingress-controller"
 DEFAULT_INGRESS_CLASS = {
     "apiVersion": "networking.k8s.io/v1",
     "kind": "IngressClass",
@@ -52,7 +52,7 @@ DEFAULT_INGRESS_CLASS = {
         "name": "atoll",
         "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"},
     },
-    "spec": {"controller": INGRESS_CONTROLLER},
+    "spec": {"controller": INGRESS_CONTROLLER},  # the built-in ingress proxy's
 }
 
 _READ = ["get", "list", "watch"]

@@ -45,6 +45,7 @@ from .apiserver import builtins
 from .apiserver.admission import ServiceIPs
 from .apiserver.app import ApiServerApp
 from .apiserver.crdserving import CrdServing
+from .apiserver.defaultclasses import INGRESS_CLASSES, STORAGE_CLASSES, DefaultClass
 from .apiserver.disruption import DisruptionBudgets
 from .apiserver.kubeletproxy import KubeletProxy
 from .apiserver.limitranges import LimitRangeAdmission
@@ -54,13 +55,13 @@ from .apiserver.quota import ResourceQuotaAdmission
 from .apiserver.registry import Registry
 from .apiserver.resources import Catalog
 from .apiserver.schemas import SchemaCheck
-from .apiserver.defaultclasses import INGRESS_CLASSES, STORAGE_CLASSES, DefaultClass
 from .bootstrap import bootstrap_objects
 from .controllers import KUBELET_PORT, ControllerOptions, all_controllers
 from .hostinfo import read_host_info
 from .kubelet.kubelet import Kubelet
 from .kubelet.sandboxes import ClusterDnsConfig
 from .kubelet.server import KubeletApp
+from .network.node import NetworkOptions, NodeNetwork
 from .network.podnet import NetworkUnavailable, PodNetwork
 from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
@@ -259,16 +260,34 @@ class EmbeddedCluster:
                 network=pods,
                 dns=dns,
             )
+            network = NodeNetwork(client, self._network_options(pods))
             server = _Server(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
             serving = asyncio.create_task(server.serve(sockets=[sock]))
+            services = asyncio.create_task(network.run())
             try:
                 await kubelet.run()
             finally:
                 server.should_exit = True
                 with contextlib.suppress(asyncio.CancelledError):
                     await serving
+                services.cancel()
+                await asyncio.gather(services, return_exceptions=True)
                 if pods is not None:
                     await asyncio.shield(pods.close())
+
+    def _network_options(self, pods: PodNetwork | None) -> NetworkOptions:
+        ranges = [self.settings.service_cidr]
+        if pods is not None:
+            ranges.append(self.settings.pod_cidr)
+        return NetworkOptions(
+            node_name=self.settings.node_name,
+            node_address="127.0.0.1",
+            cluster_domain=self.settings.cluster_domain,
+            dns_address=pods.gateway if pods is not None else None,
+            reverse_networks=tuple(ranges),
+            ingress_http_port=self.settings.ingress_http_port,
+            ingress_https_port=self.settings.ingress_https_port,
+        )
 
     async def _pod_network(self) -> PodNetwork | None:
         """This node's pod network, or None (pods share this machine's network) when it

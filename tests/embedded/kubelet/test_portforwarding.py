@@ -12,7 +12,6 @@ from kubernetes import client, config
 from kubernetes.stream import portforward
 from tests.conftest import KUBECTL, ClusterProcess
 from tests.embedded.kubelet.streaming_support import running_pod, sleeper
-from tests.waiting import eventually
 
 
 def port_forward(cluster: ClusterProcess, namespace: str) -> list[str]:
@@ -48,7 +47,9 @@ def web(cluster: ClusterProcess, namespace: str) -> tuple[str, int]:
     probe = {"exec": {"command": ["python3", "-c", reach]}, "periodSeconds": 1}
     manifest = sleeper("web", image="python:3.11", command=server, readinessProbe=probe)
     name = running_pod(cluster, namespace, manifest)
-    cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", f"pod/{name}", "--timeout=30s")
+    cluster.kubectl(
+        "wait", "-n", namespace, "--for=condition=Ready", f"pod/{name}", "--timeout=30s"
+    )
     return name, port
 
 

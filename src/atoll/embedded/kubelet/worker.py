@@ -409,6 +409,8 @@ class PodWorker:
         env = await build_env(
             spec, self._facts(), self.host.source, image_env=image.env if image else ()
         )
+        hostname = (self.pod.get("spec") or {}).get("hostname") or self.pod["metadata"]["name"]
+        env = {"HOSTNAME": hostname, **env}  # as container runtimes set it; the pod's wins
         command = [expand(c, env) for c in spec.get("command") or []]
         args = [expand(a, env) for a in spec.get("args") or []]
         if image is not None:
@@ -442,10 +444,7 @@ class PodWorker:
                 self._termination_log(state),
                 spec.get("terminationMessagePath") or "/dev/termination-log",
             ),
-            labels={
-                "hostname": (self.pod.get("spec") or {}).get("hostname")
-                or self.pod["metadata"]["name"]
-            },
+            labels={"hostname": hostname},
             stdin=bool(spec.get("stdin")),
             netns=self._sandbox.netns,
         )
