@@ -26,12 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from atoll.kube.quantities import quantity_value
-
-from .env import PodFacts, build_env, expand
+from .env import PodFacts, build_env
+from .launching import command_line, container_launch, pod_hostname
 from .podhost import LogSink, PodHost
 from .probes import ProbeKind, Prober
-from .runtime import Container, Exit, Launch, OutputFanout, StartError
+from .runtime import Container, Exit, OutputFanout, StartError
 from .sandboxes import PodSandbox
 from .status import ContainerState, pod_status
 from .volumes import Volumes
@@ -48,6 +47,10 @@ BACKOFF_RESET = 600.0  # a container that ran this long restarts without back-of
 DEFAULT_GRACE = 30
 MESSAGE_FILE_LIMIT = 4096  # bytes of terminationMessagePath the kubelet reads
 MESSAGE_LOG_LIMIT = 2048  # bytes of log tail for FallbackToLogsOnError
+
+
+def launch_dir(state: ContainerState) -> str:
+    return f"{state.name}-{state.restart_count}"
 
 
 def backoff_delay(failures: int) -> float:
@@ -382,11 +385,7 @@ class PodWorker:
         return exit
 
     def _termination_log(self, state: ContainerState) -> Path:
-        return (
-            self.host.pod_dir(self.pod)
-            / "containers"
-            / f"{state.name}-{state.restart_count}.termination-log"
-        )
+        return self.host.pod_dir(self.pod) / "containers" / f"{launch_dir(state)}.termination-log"
 
     async def _termination_message(self, state: ContainerState, spec: Object, exit: Exit) -> str:
         """What the container wrote to its terminationMessagePath (runc only: a host process
@@ -409,45 +408,25 @@ class PodWorker:
         env = await build_env(
             spec, self._facts(), self.host.source, image_env=image.env if image else ()
         )
-        hostname = (self.pod.get("spec") or {}).get("hostname") or self.pod["metadata"]["name"]
-        env = {"HOSTNAME": hostname, **env}  # as container runtimes set it; the pod's wins
-        command = [expand(c, env) for c in spec.get("command") or []]
-        args = [expand(a, env) for a in spec.get("args") or []]
-        if image is not None:
-            argv = [*(command or image.entrypoint), *(args or ([] if command else image.cmd))]
-        else:
-            argv = [*command, *args]
-        if not argv:
-            raise StartError("CreateContainerError", "no command specified and no image entrypoint")
+        env = {"HOSTNAME": pod_hostname(self.pod), **env}  # as runtimes set it; the pod's wins
+        argv = command_line(spec, env, image)
         assert self._volumes is not None and self._sandbox is not None
-        # The pod's /etc files first: a volume mounted at the same path wins.
-        mounts = [*self._sandbox.mounts, *self._volumes.mounts(spec)]
-        state.image_id = image.image_id if image else ""
         sink = self.host.open_log(self.pod, state.name, state.restart_count)
         on_output = OutputFanout(sink.write)
-        limits = (spec.get("resources") or {}).get("limits") or {}
-        launch = Launch(
-            name=f"{self.uid}-{state.name}-{state.restart_count}",
+        launch = container_launch(
+            self.pod,
+            spec,
+            instance=f"{self.uid}-{state.name}-{state.restart_count}",
             argv=argv,
             env=env,
-            working_dir=spec.get("workingDir") or (image.working_dir if image else ""),
-            state_dir=self.host.pod_dir(self.pod)
-            / "containers"
-            / f"{state.name}-{state.restart_count}",
+            image=image,
+            sandbox=self._sandbox,
+            volumes=self._volumes.mounts(spec),
+            state_dir=self.host.pod_dir(self.pod) / "containers" / launch_dir(state),
+            termination_log=self._termination_log(state),
             on_output=on_output,
-            rootfs=image.rootfs if image else None,
-            mounts=mounts,
-            memory_limit=quantity_value(limits.get("memory")),
-            cpu_limit_millis=quantity_value(limits.get("cpu"), milli=True),
-            user=image.user if image else "",
-            termination_log=(
-                self._termination_log(state),
-                spec.get("terminationMessagePath") or "/dev/termination-log",
-            ),
-            labels={"hostname": hostname},
-            stdin=bool(spec.get("stdin")),
-            netns=self._sandbox.netns,
         )
+        state.image_id = image.image_id if image else ""
         runtime = self.host.runtime_for(self.pod, image)
         state.runtime = runtime.name
         if runtime.name == "process" and image is None:
