@@ -400,10 +400,12 @@ async def test_malformed_input_is_dropped_and_the_server_goes_on(
 ) -> None:
     async with running(cluster) as it, it.dns.listening([("127.0.0.1", 0)]) as [(host, port)]:
         query = dns.message.make_query(fixed.name("web"), "A")
+        junk, response = b"\x12\x34 not a dns message", dns.message.make_response(query).to_wire()
+        assert it.dns.reply(junk, tcp=False) is None
+        assert it.dns.reply(response, tcp=False) is None  # answering responses could loop
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
-            raw.sendto(b"\x12\x34 not a dns message", (host, port))
-            response = dns.message.make_response(query).to_wire()
-            raw.sendto(response, (host, port))  # a response: answering it could loop
+            raw.sendto(junk, (host, port))
+            raw.sendto(response, (host, port))
         assert records(await dns.asyncquery.udp(query, host, port=port, timeout=5))
 
         reader, writer = await asyncio.open_connection(host, port)
@@ -453,6 +455,8 @@ async def test_serve_listens_until_cancelled(cluster: ClusterProcess, fixed: Fix
                     answered = await dns.asyncquery.tcp(query, "127.0.0.1", port=port, timeout=5)
                     break
                 except ConnectionRefusedError:  # not listening yet
+                    if serving.done():
+                        serving.result()  # it failed: show why
                     assert time.monotonic() < give_up
                     await asyncio.sleep(0.02)
             assert records(answered) == {fixed.web_ip}

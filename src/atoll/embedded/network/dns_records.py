@@ -284,9 +284,8 @@ class ClusterZone:
         self._apexes = {self._domain, _key(_REVERSE_V4), _key(_REVERSE_V6)}
         self._pods = _key(Name([b"pod", *self.domain.labels]))
         soa = _start_of_authority(self.domain, ttl)
-        self._soas = {
-            key: self._rrset(Name(key), [soa]) for key in (self._domain, *reverse)
-        }  # apex -> its SOA, shared by every negative answer
+        # apex -> its SOA, shared by every negative answer from that zone
+        self._soas = {key: self._rrset(Name(key), [soa]) for key in (self._domain, *reverse)}
         self._by_service: dict[str, dict[_Key, list[Rdata]]] = {}
         self._contributors: dict[_Key, set[str]] = {}
         self._owners: dict[_Key, Name] = {}
