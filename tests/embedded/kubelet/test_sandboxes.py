@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from atoll.embedded.kubelet.sandboxes import ClusterDnsConfig, hosts_file, resolv_conf
 from tests.conftest import ClusterProcess
 from tests.embedded.kubelet.streaming_support import running_pod, sleeper
 from tests.waiting import eventually
+
+from atoll.embedded.kubelet.sandboxes import ClusterDnsConfig, hosts_file, resolv_conf
 
 DNS = ClusterDnsConfig(nameserver="10.244.0.1", domain="cluster.local")
 
