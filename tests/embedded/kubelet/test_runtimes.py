@@ -8,6 +8,7 @@ those tests skip (saying why) elsewhere.
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,31 @@ def test_termination_message_file_under_runc(
         return (statuses[0]["state"].get("terminated") if statuses else None) or None
 
     assert eventually(terminated, timeout=60)["message"] == "all done: 42 rows\n"
+
+
+@needs_runc
+def test_a_runc_container_joins_its_pods_network(
+    cluster: ClusterProcess, namespace: str, static_image: str
+) -> None:
+    # busybox's httpd serves the image's root; the address and files are the pod's own.
+    script = "httpd -p 8080 -h /etc; ip -4 addr show eth0; cat /etc/hosts; sleep 1000"
+    spec = {
+        "restartPolicy": "Never",
+        "containers": [{"name": "main", "image": static_image, "command": ["sh", "-c", script]}],
+    }
+    run(cluster, namespace, "netted", spec)
+    eventually(lambda: "Kubernetes-managed" in logs(cluster, namespace, "netted"), timeout=60)
+    ip = pod(cluster, namespace, "netted")["status"]["podIP"]
+    shown = logs(cluster, namespace, "netted")
+    assert f"inet {ip}/" in shown and f"{ip}\tnetted" in shown
+    assert not ip.startswith("127.")
+
+    def served() -> bytes | None:
+        try:
+            with socket.create_connection((ip, 8080), timeout=2) as conn:
+                conn.sendall(b"GET /image-marker HTTP/1.0\r\n\r\n")
+                return conn.recv(4096)
+        except OSError:
+            return None
+
+    assert b"from-the-image" in eventually(served, what="busybox httpd in the runc container")
