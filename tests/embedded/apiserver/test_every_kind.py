@@ -281,12 +281,13 @@ def _crd_as_v1(created: Body, other: Body) -> None:
     assert spec["versions"][0]["schema"] == {"openAPIV3Schema": CRD_SCHEMA}
 
 
+# An Ingress created without a class gets the default one, ``atoll`` (DefaultIngressClass).
 def _ingress_as_beta(created: Body, other: Body) -> None:
-    assert other["spec"] == {"backend": BETA_BACKEND}
+    assert other["spec"] == {"backend": BETA_BACKEND, "ingressClassName": "atoll"}
 
 
 def _ingress_as_v1(created: Body, other: Body) -> None:
-    assert other["spec"] == {"defaultBackend": V1_BACKEND}
+    assert other["spec"] == {"defaultBackend": V1_BACKEND, "ingressClassName": "atoll"}
 
 
 CROSS_CHECKS: dict[tuple[str, str], Check] = {
