@@ -178,29 +178,40 @@ async def forward_over_websocket(
     await ws.accept(protocol)
     for channel, payload in initial_messages(ports):
         await ws.send(channel, payload)
-    writers: dict[int, asyncio.StreamWriter] = {}  # by data channel
+    # By data channel: the connection to the pod's port once made (None: it failed or
+    # ended). The client may send before it is made; its data waits for it, in order.
+    writers: dict[int, asyncio.Future[asyncio.StreamWriter | None]] = {
+        channels_for_port(index)[0]: asyncio.get_running_loop().create_future()
+        for index in range(len(ports))
+    }
+
+    def settle_writer(data: int, writer: asyncio.StreamWriter | None) -> None:
+        if writers[data].done():
+            writers[data] = asyncio.get_running_loop().create_future()
+        writers[data].set_result(writer)
 
     async def forward(index: int, port: int) -> None:
         data, error = channels_for_port(index)
         try:
             reader, writer = await connect(port)
         except OSError as failure:
+            settle_writer(data, None)
             await ws.send(error, _failure(pod, port, failure))
             return
-        writers[data] = writer
+        settle_writer(data, writer)
         try:
             with contextlib.suppress(ConnectionError):
                 while chunk := await reader.read(_READ):
                     await ws.send(data, chunk)
         finally:
-            writers.pop(data, None)
+            settle_writer(data, None)
             writer.close()
 
     async def inbound() -> None:
         async for message in ws.messages():
-            if not isinstance(message, ChannelData):
+            if not isinstance(message, ChannelData) or message.channel not in writers:
                 continue
-            writer = writers.get(message.channel)
+            writer = await writers[message.channel]
             if writer is not None:
                 writer.write(message.data)
                 with contextlib.suppress(ConnectionError):
