@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import signal
@@ -59,13 +60,12 @@ def unique_service_cidr() -> str:
     return f"127.{chooser.randint(112, 254)}.{chooser.randint(0, 15) * 16}.0/20"
 
 
-def unique_pod_network() -> tuple[str, str]:
-    """A bridge name and a /24 of 10.128.0.0/9 for one test cluster's pods."""
-    chooser = random.SystemRandom()
-    return (
-        f"at{chooser.randbytes(5).hex()}",
-        f"10.{chooser.randint(128, 254)}.{chooser.randint(0, 255)}.0/24",
-    )
+def unique_pod_network(data_dir: Path) -> tuple[str, str]:
+    """A bridge name and a /24 of 10.128.0.0/9 for one test cluster's pods, derived from its
+    data directory: a restarted cluster (after ``kill -9`` too) finds its own bridge and
+    namespaces again, and clears what its earlier run left."""
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).digest()
+    return f"at{digest[:5].hex()}", f"10.{128 + digest[5] % 127}.{digest[6]}.0/24"
 
 
 def start_cluster(
@@ -84,7 +84,7 @@ def start_cluster(
     if (
         extra[extra.index("--kubelet") + 1] == "on"
     ):  # the kubelet: its own bridge, pod range and ingress ports, likewise
-        bridge, pod_cidr = unique_pod_network()
+        bridge, pod_cidr = unique_pod_network(data_dir)
         settings = {
             "BRIDGE": bridge,
             "POD_CIDR": pod_cidr,

@@ -100,7 +100,7 @@ async def test_active_deadline_fails_the_job_and_deletes_its_pods(
             "DeadlineExceeded",
             "Job was active longer than specified deadline",
         )
-        await eventually_async(lambda: not _live_pods(api, ns, "slow"))
+        await eventually_async(lambda: not _live_pods(api, ns, "slow"), nudge=clock)
         # The status and the Events are separate writes that may land a moment later.
         status = await eventually_async(
             lambda: (

@@ -209,7 +209,12 @@ class JobController:
 
     async def reconcile(self, key: str) -> Result:
         job = self._jobs.get(key)
-        if job is None or finished_condition(job) is not None:
+        if job is None:
+            return Result()
+        finished = finished_condition(job)
+        if finished is not None:
+            if finished.get("type") == "Failed":
+                return await self._clear_failed(job)
             return Result()
         status, events, requeue = await self._sync(key, job)
         if status != (job.get("status") or {}):
@@ -221,12 +226,32 @@ class JobController:
             await self._ctx.events.record(job, reason, message=message, type=kind)
         return Result() if requeue is None else Result(requeue_after=requeue)
 
+    async def _clear_failed(self, job: Object) -> Result:
+        """Delete a pod the cache had not shown yet when the Job failed (a failed Job leaves
+        nothing running), counting it as failed, as the pods deleted then were."""
+        if not self._expectations.satisfied(key_of(job)):
+            return Result()  # the deletions made at failure are not all seen yet
+        late = [p for p in self._owned(job) if _is_active(p)]
+        if not late:
+            return Result()
+        await self._delete_pods(job, late)
+        status = dict(job.get("status") or {})
+        status["failed"] = int(status.get("failed") or 0) + len(late)
+        try:
+            await self._ctx.client.replace_status(JOBS, {**job, "status": status})
+        except (Conflict, NotFound):
+            return Result(requeue=True)
+        return Result()
+
+    def _owned(self, job: Object) -> list[Object]:
+        uid = job["metadata"].get("uid", "")
+        return [p for p in self._pods.by_index(OWNER_UID_INDEX, uid) if _controlled_by(p, uid)]
+
     async def _sync(
         self, key: str, job: Object
     ) -> tuple[dict[str, Any], list[_Event], float | None]:
         """Manage the pods; the status they add up to, the Events to record, when to look again."""
-        uid = job["metadata"].get("uid", "")
-        pods = [p for p in self._pods.by_index(OWNER_UID_INDEX, uid) if _controlled_by(p, uid)]
+        pods = self._owned(job)
         now = self._ctx.clock.now()
         status: dict[str, Any] = dict(job.get("status") or {})
         started = parse_time(status.get("startTime"))
