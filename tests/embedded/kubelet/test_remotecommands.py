@@ -313,3 +313,32 @@ def test_exec_into_a_runc_container_sees_its_filesystem(
         tty.read_until(b"/dev/pts/0")  # the container's own devpts
         tty.read_until(b"30 100")
         assert tty.wait() == 6
+
+
+def test_kubectl_run_it_gets_a_shell_on_the_containers_own_terminal(
+    cluster: ClusterProcess, namespace: str
+) -> None:
+    """``kubectl run -it --rm``: a ``tty: true`` container runs on a terminal of its own,
+    which attach writes to and resizes; leaving the shell ends (and removes) the pod."""
+    argv = [
+        str(KUBECTL),
+        f"--kubeconfig={cluster.kubeconfig}",
+        "run",
+        "-it",
+        "--rm",
+        "debug",
+        "-n",
+        namespace,
+        "--image=busybox",
+        "--restart=Never",
+        "--",
+        "sh",
+    ]
+    with terminal(argv, rows=33, cols=111) as term:
+        term.read_until(b"try pressing enter", timeout=60)
+        term.write("tty; stty size; echo marker-$((6*7))\r")
+        out = term.read_until(b"marker-42\r\n")
+        assert b"/dev/pts/" in out and b"33 111" in out
+        term.write("exit\r")
+        assert term.wait(timeout=30) == 0
+    assert "debug" not in cluster.kubectl("get", "pods", "-n", namespace, "-o", "name")

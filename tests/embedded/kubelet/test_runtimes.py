@@ -220,7 +220,10 @@ def test_a_runc_container_joins_its_pods_network(
         try:
             with socket.create_connection((ip, 8080), timeout=2) as conn:
                 conn.sendall(b"GET /image-marker HTTP/1.0\r\n\r\n")
-                return conn.recv(4096)
+                answer = b""
+                while chunk := conn.recv(4096):  # until the server closes
+                    answer += chunk
+                return answer
         except OSError:
             return None
 

@@ -19,23 +19,20 @@ remote-command server writes it).
   awaited on a pidfd, so no thread waits for them.
 - ``AttachSession``: ``kubectl attach``. The running container's output from now on (its
   log keeps everything), and its stdin when the container was started with ``stdin: true``.
-  A container's own TTY (``tty: true``) is not emulated: output arrives as on pipes. The
-  session ends with the container, or with the client; the container runs on.
+  A host-process container with ``tty: true`` runs on a pseudo-terminal: attach writes
+  to it and resizes it (under runc it runs on pipes). The session ends with the
+  container, or with the client; the container runs on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import fcntl
 import logging
 import os
 import shutil
 import signal
-import struct
 import subprocess
-import termios
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -48,6 +45,7 @@ from atoll.kube.streaming import (
 )
 
 from .runtime import Container, ExecSpec, OutputFanout, StartError, Stream
+from .terminals import DEFAULT_SIZE, NonBlockingFd, set_size, wake
 
 __all__ = ["AttachSession", "Output", "Session", "start_command"]
 
@@ -55,8 +53,6 @@ logger = logging.getLogger(__name__)
 
 Output = Callable[[Channel, bytes], Awaitable[None]]
 DRAIN_SECONDS = 1.0  # output still arriving after the command exited
-_CHUNK = 32 * 1024
-_DEFAULT_SIZE = TerminalSize(80, 24)  # until the client's first resize arrives
 _SETSID = shutil.which("setsid")  # util-linux; ``-c`` makes stdin the controlling terminal
 
 
@@ -72,10 +68,6 @@ class Session(Protocol):
 
     def stop(self) -> None:
         """End early: the client went away, or (exec) the container ended."""
-
-
-def _set_size(fd: int, size: TerminalSize) -> None:
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size.height, size.width, 0, 0))
 
 
 async def start_command(
@@ -161,67 +153,6 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else min(returncode, 255)
 
 
-def _wake(ready: asyncio.Future[None]) -> None:
-    if not ready.done():
-        ready.set_result(None)
-
-
-class _Fd:
-    """One end of a pipe or a terminal, read and written without blocking the event loop.
-
-    A terminal's master side reads EIO once every slave side is closed: that is its end.
-    """
-
-    def __init__(self, fd: int) -> None:
-        os.set_blocking(fd, False)
-        self.fd = fd
-        self._loop = asyncio.get_running_loop()
-        self._waiting: set[asyncio.Future[None]] = set()
-
-    async def read(self) -> bytes:
-        while self.fd >= 0:
-            try:
-                return os.read(self.fd, _CHUNK)
-            except BlockingIOError:
-                await self._ready(self._loop.add_reader, self._loop.remove_reader)
-            except OSError as error:
-                if error.errno == errno.EIO:
-                    return b""
-                raise
-        return b""
-
-    async def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view and self.fd >= 0:
-            try:
-                view = view[os.write(self.fd, view) :]
-            except BlockingIOError:
-                await self._ready(self._loop.add_writer, self._loop.remove_writer)
-            except OSError:  # the command closed its end (EPIPE), or the terminal is gone
-                return
-
-    async def _ready(self, add: Callable[..., object], remove: Callable[[int], object]) -> None:
-        ready: asyncio.Future[None] = self._loop.create_future()
-        self._waiting.add(ready)
-        add(self.fd, _wake, ready)
-        try:
-            await ready
-        finally:
-            self._waiting.discard(ready)
-            if self.fd >= 0:
-                remove(self.fd)
-
-    def close(self) -> None:
-        if self.fd < 0:
-            return
-        self._loop.remove_reader(self.fd)
-        self._loop.remove_writer(self.fd)
-        os.close(self.fd)
-        self.fd = -1
-        for ready in self._waiting:
-            _wake(ready)  # whoever waited finds the descriptor closed
-
-
 def _spawn(argv: Sequence[str], spec: ExecSpec, **stdio: Any) -> subprocess.Popen[bytes]:
     # subprocess.Popen rather than the loop's subprocess_exec: Popen uses vfork, while
     # uvloop forks the whole kubelet (its page tables: milliseconds on the event loop).
@@ -238,7 +169,7 @@ async def _exited(process: subprocess.Popen[bytes]) -> int:
     try:
         while (code := process.poll()) is None:
             ready: asyncio.Future[None] = loop.create_future()
-            loop.add_reader(pidfd, _wake, ready)
+            loop.add_reader(pidfd, wake, ready)
             try:
                 await ready
             finally:
@@ -261,8 +192,8 @@ class _PipeCommand:
         process: subprocess.Popen[bytes],
         command: Sequence[str],
         *,
-        stdin: _Fd | None,
-        outputs: dict[Channel, _Fd],
+        stdin: NonBlockingFd | None,
+        outputs: dict[Channel, NonBlockingFd],
     ) -> None:
         self._process = process
         self._command = command
@@ -290,8 +221,8 @@ class _PipeCommand:
             for fd in theirs.values():
                 os.close(fd)
         channels = {"stdout": Channel.STDOUT, "stderr": Channel.STDERR}
-        outputs = {channels[n]: _Fd(fd) for n, fd in ours.items() if n in channels}
-        stdin_end = _Fd(ours["stdin"]) if "stdin" in ours else None
+        outputs = {channels[n]: NonBlockingFd(fd) for n, fd in ours.items() if n in channels}
+        stdin_end = NonBlockingFd(ours["stdin"]) if "stdin" in ours else None
         return cls(process, command, stdin=stdin_end, outputs=outputs)
 
     async def write_stdin(self, data: bytes) -> None:
@@ -324,7 +255,7 @@ class _PipeCommand:
         _kill_group(self._process.pid)
 
 
-async def _pump(fd: _Fd, channel: Channel, out: Output) -> None:
+async def _pump(fd: NonBlockingFd, channel: Channel, out: Output) -> None:
     while chunk := await fd.read():
         await out(channel, chunk)
 
@@ -332,7 +263,9 @@ async def _pump(fd: _Fd, channel: Channel, out: Output) -> None:
 class _PtyCommand:
     """A command on a new pseudo-terminal; the kubelet holds its master side."""
 
-    def __init__(self, process: subprocess.Popen[bytes], master: _Fd, command: Sequence[str]):
+    def __init__(
+        self, process: subprocess.Popen[bytes], master: NonBlockingFd, command: Sequence[str]
+    ):
         self._process = process
         self._master = master
         self._command = command
@@ -346,7 +279,7 @@ class _PtyCommand:
         # cost vfork.
         argv = [_SETSID, "-c", *spec.argv] if _SETSID is not None else list(spec.argv)
         try:
-            _set_size(slave, _DEFAULT_SIZE)
+            set_size(slave, DEFAULT_SIZE)
             process = _spawn(
                 argv,
                 spec,
@@ -360,7 +293,7 @@ class _PtyCommand:
             raise
         finally:
             os.close(slave)  # else the master never reads its end
-        return cls(process, _Fd(master), command)
+        return cls(process, NonBlockingFd(master), command)
 
     async def write_stdin(self, data: bytes) -> None:
         await self._master.write(data)
@@ -371,7 +304,7 @@ class _PtyCommand:
     def resize(self, size: TerminalSize) -> None:
         if self._master.fd >= 0 and size.width and size.height:
             with contextlib.suppress(OSError):
-                _set_size(self._master.fd, size)
+                set_size(self._master.fd, size)
 
     async def run(self, out: Output) -> dict[str, Any]:
         self._running = True
@@ -396,11 +329,15 @@ class AttachSession:
 
     def __init__(self, container: Container, output: OutputFanout, *, stdin_once: bool) -> None:
         self._stdin = container.stdin
+        self._terminal = container.terminal
         self._stdin_once = stdin_once
         self._queue: asyncio.Queue[tuple[Stream | None, bytes]] = asyncio.Queue()
         self._unsubscribe = output.subscribe(lambda s, d: self._queue.put_nowait((s, d)))
 
     async def write_stdin(self, data: bytes) -> None:
+        if self._terminal is not None:
+            await self._terminal.write(data)
+            return
         if self._stdin is None or self._stdin.is_closing():
             return
         self._stdin.write(data)
@@ -412,7 +349,9 @@ class AttachSession:
             self._stdin.close()
 
     def resize(self, size: TerminalSize) -> None:
-        return None
+        if self._terminal is not None and self._terminal.fd >= 0 and size.width and size.height:
+            with contextlib.suppress(OSError):
+                set_size(self._terminal.fd, size)
 
     async def run(self, out: Output) -> dict[str, Any]:
         try:

@@ -78,4 +78,5 @@ def container_launch(
         labels={"hostname": pod_hostname(pod)},
         stdin=bool(spec.get("stdin")),
         netns=sandbox.netns,
+        tty=bool(spec.get("tty")),
     )

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .runtime import Container, ExecSpec, Exit, Launch, Mount, OutputPumps, StartError
+from .terminals import DEFAULT_SIZE, NonBlockingFd, set_size
 
 __all__ = ["ProcessContainer", "ProcessRuntime"]
 
@@ -48,6 +49,7 @@ _SETPRIV = shutil.which("setpriv")
 _UNSHARE = shutil.which("unshare")
 _NSENTER = shutil.which("nsenter")
 _HOSTNAME = shutil.which("hostname")
+_SETSID = shutil.which("setsid")  # util-linux; ``-c`` makes stdin the controlling terminal
 
 
 def _start_time(pid: int) -> int | None:
@@ -160,6 +162,7 @@ class ProcessContainer:
         cwd: str,
         *,
         mount_namespace: bool = False,
+        terminal: NonBlockingFd | None = None,
     ) -> None:
         self._process = process
         self._launch = launch
@@ -167,7 +170,8 @@ class ProcessContainer:
         self._mount_namespace = mount_namespace
         self._uts_namespace = mount_namespace and launch.netns is not None
         self._started_at = datetime.now(UTC)
-        self._pumps = OutputPumps(process, launch.on_output)
+        self._terminal = terminal
+        self._pumps = OutputPumps(process, launch.on_output, terminal=terminal)
         self._exit: Exit | None = None
 
     @property
@@ -186,12 +190,18 @@ class ProcessContainer:
     def stdin(self) -> asyncio.StreamWriter | None:
         return self._process.stdin
 
+    @property
+    def terminal(self) -> NonBlockingFd | None:
+        return self._terminal
+
     async def wait(self) -> Exit:
         if self._exit is not None:
             return self._exit
         code = await self._process.wait()
         self.signal(signal.SIGKILL)  # the rest of the group dies with its main process
         await self._pumps.drain()
+        if self._terminal is not None:
+            self._terminal.close()
         if code < 0:
             self._exit = Exit(128 - code, datetime.now(UTC), signal=-code)
         else:
@@ -275,21 +285,59 @@ class ProcessRuntime:
         if _SETPRIV is not None:
             argv = [_SETPRIV, "--pdeathsig", "KILL", "--", *argv]
         launch.state_dir.mkdir(parents=True, exist_ok=True)
+        if launch.tty:
+            process, terminal = await self._start_on_terminal(argv, env, cwd)
+        else:
+            process, terminal = await self._start_on_pipes(argv, env, cwd, stdin=launch.stdin), None
+        record = {"pid": process.pid, "pgid": process.pid, "start": _start_time(process.pid)}
+        (launch.state_dir / _RECORD).write_text(json.dumps(record))
+        return ProcessContainer(
+            process, launch, argv, env, cwd, mount_namespace=private_mounts, terminal=terminal
+        )
+
+    @staticmethod
+    async def _start_on_pipes(
+        argv: list[str], env: dict[str, str], cwd: str, *, stdin: bool
+    ) -> asyncio.subprocess.Process:
         try:
-            process = await asyncio.create_subprocess_exec(
+            return await asyncio.create_subprocess_exec(
                 *argv,
                 env=env,
                 cwd=cwd,
-                stdin=asyncio.subprocess.PIPE if launch.stdin else asyncio.subprocess.DEVNULL,
+                stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
             )
         except OSError as error:
             raise StartError("ContainerCannotRun", f"{argv[0]}: {error.strerror}") from error
-        record = {"pid": process.pid, "pgid": process.pid, "start": _start_time(process.pid)}
-        (launch.state_dir / _RECORD).write_text(json.dumps(record))
-        return ProcessContainer(process, launch, argv, env, cwd, mount_namespace=private_mounts)
+
+    @staticmethod
+    async def _start_on_terminal(
+        argv: list[str], env: dict[str, str], cwd: str
+    ) -> tuple[asyncio.subprocess.Process, NonBlockingFd]:
+        """On a new pseudo-terminal that is the container's controlling terminal (``setsid
+        -c``: a new session, so job control and SIGWINCH work), the kubelet on its master."""
+        master, slave = os.openpty()
+        set_size(slave, DEFAULT_SIZE)
+        if _SETSID is not None:
+            argv = [_SETSID, "-c", *argv]
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                env=env,
+                cwd=cwd,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                start_new_session=_SETSID is None,
+            )
+        except OSError as error:
+            os.close(master)
+            raise StartError("ContainerCannotRun", f"{argv[0]}: {error.strerror}") from error
+        finally:
+            os.close(slave)  # else the master never reads its end
+        return process, NonBlockingFd(master)
 
     def _working_dir(self, launch: Launch) -> str:
         if launch.rootfs is not None:

@@ -39,6 +39,7 @@ from typing import Any
 
 from .cadvisor import runc_cgroup_paths
 from .runtime import Container, ExecSpec, Exit, Launch, OutputPumps, StartError
+from .terminals import NonBlockingFd
 
 __all__ = ["RuncContainer", "RuncRuntime", "runc_available"]
 
@@ -290,6 +291,10 @@ class RuncContainer:
     @property
     def stdin(self) -> asyncio.StreamWriter | None:
         return self._process.stdin
+
+    @property
+    def terminal(self) -> NonBlockingFd | None:
+        return None  # ``tty: true`` runs on pipes under runc (a console socket is not made)
 
     async def wait(self) -> Exit:
         if self._exit is not None:

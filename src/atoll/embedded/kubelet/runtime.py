@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, Protocol
 
+from .terminals import NonBlockingFd
+
 __all__ = [
     "DRAIN_SECONDS",
     "Container",
@@ -42,13 +44,23 @@ DRAIN_SECONDS = 2.0  # output still arriving after a container's main process ex
 
 
 class OutputPumps:
-    """A process's stdout and stderr handed to ``on_output`` chunk by chunk until both end.
+    """A process's stdout and stderr (or its terminal, which is its stdout) handed to
+    ``on_output`` chunk by chunk until both end.
 
     ``drain`` waits (bounded: a daemonized grandchild may hold a pipe open) for the rest
     of the output once the process has exited, then stops pumping."""
 
-    def __init__(self, process: asyncio.subprocess.Process, on_output: OnOutput) -> None:
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        on_output: OnOutput,
+        *,
+        terminal: NonBlockingFd | None = None,
+    ) -> None:
         self._on_output = on_output
+        if terminal is not None:
+            self._tasks = [asyncio.create_task(self._pump_terminal(terminal))]
+            return
         self._tasks = [
             asyncio.create_task(self._pump(process.stdout, "stdout")),
             asyncio.create_task(self._pump(process.stderr, "stderr")),
@@ -59,6 +71,10 @@ class OutputPumps:
             return
         while chunk := await reader.read(65536):
             self._on_output(stream, chunk)
+
+    async def _pump_terminal(self, terminal: NonBlockingFd) -> None:
+        while chunk := await terminal.read():
+            self._on_output("stdout", chunk)
 
     async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
         _, pending = await asyncio.wait(self._tasks, timeout=timeout)
@@ -107,6 +123,7 @@ class Launch:
     labels: Mapping[str, str] = field(default_factory=dict)
     stdin: bool = False  # keep a stdin pipe open (the container's ``stdin: true``)
     netns: Path | None = None  # the pod's network namespace; None: this machine's network
+    tty: bool = False  # run on a pseudo-terminal (the container's ``tty: true``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +210,11 @@ class Container(Protocol):
     @property
     def stdin(self) -> asyncio.StreamWriter | None:
         """The container's stdin, kept open when its launch asked for it (for attach)."""
+
+    @property
+    def terminal(self) -> NonBlockingFd | None:
+        """The master side of the container's terminal, when it runs on one (``tty``):
+        its input and output, and where its size is set."""
 
     async def exec(self, argv: Sequence[str], *, timeout: float) -> tuple[int, bytes]:
         """Run ``argv`` beside the container (probes, hooks); exit code and output."""
