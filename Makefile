@@ -9,7 +9,7 @@ setup:
 	@scripts/setup.sh
 
 run: setup
-	$(VENV)/atoll cluster serve --data-dir $(DATA)/cluster
+	$(VENV)/atoll up --data-dir $(DATA)
 
 check: setup
 	$(VENV)/ruff check src tests benchmarks

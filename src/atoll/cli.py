@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from atoll.settings import Settings
+from atoll.settings import ClusterSettings, ServerSettings, Settings
 
 __all__ = ["app", "main"]
 
@@ -97,6 +97,70 @@ def cluster_serve(
     except DataDirectoryInUse as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
+
+
+@app.command("up")
+def up(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where Atoll keeps its state [data].")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Listen address [127.0.0.1].")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Listen port [8080]; 0 picks a free one.")
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(help="A real host cluster; without it, the embedded one.")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Start Atoll: the embedded cluster (unless --kubeconfig) and Atoll's server."""
+    from atoll.embedded.cluster import DataDirectoryInUse
+
+    _setup_logging(log_level)
+    root = Settings()
+    given = {"data_dir": data_dir, "host": host, "port": port, "kubeconfig": kubeconfig}
+    server = root.server.model_copy(update={k: v for k, v in given.items() if v is not None})
+    cluster = root.cluster.model_copy(update={"data_dir": server.data_dir / "cluster"})
+    try:
+        _run(_up(server, cluster))
+    except DataDirectoryInUse as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+
+
+async def _up(server: ServerSettings, cluster_settings: ClusterSettings) -> None:
+    from atoll.embedded.cluster import EmbeddedCluster
+    from atoll.kube.kubeconfig import ClusterConfig
+    from atoll.server.running import serve_atoll
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    cluster = None if server.kubeconfig is not None else EmbeddedCluster(cluster_settings)
+    cluster_task = asyncio.create_task(cluster.run()) if cluster is not None else None
+    try:
+        if cluster is not None and cluster_task is not None:
+            ready = asyncio.create_task(cluster.ready.wait())
+            await asyncio.wait({cluster_task, ready}, return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            if cluster_task.done():
+                await cluster_task  # why it could not start
+            console.print(f"[green]Embedded cluster ready[/] at {cluster.url}")
+            config = ClusterConfig.from_kubeconfig(cluster.kubeconfig_path)
+        else:
+            assert server.kubeconfig is not None
+            config = ClusterConfig.from_kubeconfig(server.kubeconfig)
+
+        def announce(url: str) -> None:
+            console.print(f"[green]Atoll ready[/] at {url}")
+            print(url, flush=True)
+
+        await serve_atoll(config, host=server.host, port=server.port, stop=stop, ready=announce)
+    finally:
+        if cluster is not None and cluster_task is not None:
+            cluster.stop()
+            await asyncio.gather(cluster_task, return_exceptions=True)
 
 
 def _run(coro: object) -> None:

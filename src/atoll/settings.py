@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ClusterSettings", "Settings"]
+__all__ = ["ClusterSettings", "ServerSettings", "Settings"]
 
 
 class ClusterSettings(BaseModel):
@@ -88,7 +88,22 @@ class ClusterSettings(BaseModel):
     )
 
 
+class ServerSettings(BaseModel):
+    """Atoll's own server (``atoll up``)."""
+
+    data_dir: Path = Field(
+        Path("data"),
+        description="Where ``atoll up`` keeps its state; the embedded cluster's is DIR/cluster.",
+    )
+    host: str = Field("127.0.0.1", description="Listen address; loopback unless told otherwise.")
+    port: int = Field(8080, description="Listen port; 0 picks a free one (printed at start).")
+    kubeconfig: Path | None = Field(
+        None, description="A real host cluster's kubeconfig; unset: the embedded cluster."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ATOLL_", env_nested_delimiter="__")
 
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)

@@ -1,0 +1,49 @@
+"""Components: each capability of Atoll is one declaration, found through entry points.
+
+A component is a ``Component`` value registered in the ``atoll.components`` entry-point
+group (``pyproject.toml``), built-in ones exactly like third-party ones; ``discover()``
+loads them all, in name order. A component names itself, says what it is for, and brings
+its routes (a FastAPI ``APIRouter`` mounted under ``/kapis``) and, in later issues, its
+controllers, CRDs and console extensions. Components never import each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+from fastapi import APIRouter
+
+__all__ = ["ENTRY_POINT_GROUP", "Component", "discover"]
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "atoll.components"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    description: str
+    routers: Sequence[APIRouter] = field(default_factory=tuple)
+    # Whether this component is ready to serve (its caches synced, its CRDs installed).
+    ready: Callable[[], bool] = field(default=lambda: True)
+
+
+def discover(group: str = ENTRY_POINT_GROUP) -> list[Component]:
+    """Every registered component; one that fails to load is logged and left out."""
+    found: dict[str, Component] = {}
+    for point in entry_points(group=group):
+        try:
+            loaded = point.load()
+            component = loaded() if callable(loaded) else loaded
+        except Exception:
+            logger.exception("component %s could not be loaded; Atoll runs without it", point.name)
+            continue
+        if not isinstance(component, Component):
+            logger.error("entry point %s is not an atoll Component; left out", point.name)
+            continue
+        found[component.name] = component
+    return [found[name] for name in sorted(found)]

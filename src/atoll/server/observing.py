@@ -1,0 +1,89 @@
+"""What the server says about itself: ``/healthz``, ``/readyz`` and ``/metrics``.
+
+``/healthz`` answers while the process lives. ``/readyz`` is 503 until the host cluster
+answers its own ``/readyz`` and every component says it is ready (the reasons are listed).
+``/metrics`` is Prometheus text from the app's own registry: requests by method, route and
+code, and their latencies. None of these need a login, and none count as a failed one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.routing import Match
+
+from .components import Component
+from .problems import problem
+
+__all__ = ["Probe", "observe"]
+
+Probe = Callable[[], Awaitable[str | None]]  # None: fine; else why not
+
+
+def _route_of(request: Request) -> str:
+    """The route's template (``/kapis/…/{name}``), never the raw path: bounded labels."""
+    matched = request.scope.get("route")
+    if matched is not None and hasattr(matched, "path"):
+        return str(matched.path)
+    for route in request.app.router.routes:
+        if hasattr(route, "path") and route.matches(request.scope)[0] == Match.FULL:
+            return str(route.path)
+    return "unmatched"
+
+
+def observe(app: FastAPI, components: Sequence[Component], cluster_ready: Probe) -> None:
+    registry = CollectorRegistry()
+    requests = Counter(
+        "atoll_http_requests_total",
+        "HTTP requests answered, by method, route and code.",
+        ["method", "route", "code"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "atoll_http_request_duration_seconds",
+        "Time to answer an HTTP request, by method and route.",
+        ["method", "route"],
+        registry=registry,
+    )
+
+    async def measure(request: Request, call_next: Callable[..., Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = _route_of(request)
+        latency.labels(request.method, route).observe(time.perf_counter() - started)
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        return response
+
+    app.add_middleware(BaseHTTPMiddleware, dispatch=measure)
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/healthz")
+    async def healthz() -> Response:
+        return Response("ok", media_type="text/plain")
+
+    @router.get("/readyz")
+    async def readyz() -> Response:
+        reasons = []
+        why = await cluster_ready()
+        if why is not None:
+            reasons.append(f"host cluster: {why}")
+        reasons += [f"component {c.name} is not ready" for c in components if not c.ready()]
+        if reasons:
+            return problem(503, "; ".join(reasons))
+        return Response("ok", media_type="text/plain")
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)
