@@ -122,13 +122,16 @@ def up(
     server = root.server.model_copy(update={k: v for k, v in given.items() if v is not None})
     cluster = root.cluster.model_copy(update={"data_dir": server.data_dir / "cluster"})
     try:
-        _run(_up(server, cluster))
+        password = root.admin_password.get_secret_value() if root.admin_password else None
+        _run(_up(server, cluster, password))
     except DataDirectoryInUse as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
 
 
-async def _up(server: ServerSettings, cluster_settings: ClusterSettings) -> None:
+async def _up(
+    server: ServerSettings, cluster_settings: ClusterSettings, admin_password: str | None
+) -> None:
     from atoll.embedded.cluster import EmbeddedCluster
     from atoll.kube.kubeconfig import ClusterConfig
     from atoll.server.running import serve_atoll
@@ -156,7 +159,15 @@ async def _up(server: ServerSettings, cluster_settings: ClusterSettings) -> None
             console.print(f"[green]Atoll ready[/] at {url}")
             print(url, flush=True)
 
-        await serve_atoll(config, host=server.host, port=server.port, stop=stop, ready=announce)
+        await serve_atoll(
+            config,
+            host=server.host,
+            port=server.port,
+            stop=stop,
+            ready=announce,
+            tell=lambda text: console.print(f"[yellow]{text}[/]", soft_wrap=True),
+            admin_password=admin_password,
+        )
     finally:
         if cluster is not None and cluster_task is not None:
             cluster.stop()

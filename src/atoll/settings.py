@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ClusterSettings", "ServerSettings", "Settings"]
@@ -107,3 +107,8 @@ class Settings(BaseSettings):
 
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    admin_password: SecretStr | None = Field(
+        None,
+        description="The admin user's password at its creation (``ATOLL_ADMIN_PASSWORD``); "
+        "unset: generated, shown once at start, to be changed at first login.",
+    )

@@ -1,21 +1,26 @@
 """``atoll up``: the embedded cluster and Atoll's server in one process, started, probed and
-stopped as a user would."""
+stopped as a user would; the iam component's CRDs and the admin user made at first start."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
-from tests.conftest import unique_pod_network, unique_service_cidr
+from tests.conftest import KUBECTL, unique_pod_network, unique_service_cidr
 from tests.waiting import eventually
+
+from atoll.components.iam.passwords import verify_password
+
+PASSWORD_LINE = "admin password (shown once; change it at first login): "
 
 
 @dataclass
@@ -23,54 +28,94 @@ class Atoll:
     process: subprocess.Popen[str]
     url: str
     data_dir: Path
+    lines: list[str] = field(default_factory=list)
+    reader: threading.Thread = field(default_factory=threading.Thread)
+
+    def kubectl(self, *args: str) -> str:
+        kubeconfig = self.data_dir / "cluster" / "kubeconfig"
+        return subprocess.run(
+            [str(KUBECTL), f"--kubeconfig={kubeconfig}", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        self.reader.join(timeout=10)  # it ends at the pipe's end
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return code
 
 
-@pytest.fixture(scope="module")
-def atoll(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Atoll]:
-    data_dir = tmp_path_factory.mktemp("atoll-up") / "data"
+def start_atoll(data_dir: Path, **env: str) -> Atoll:
     bridge, pod_cidr = unique_pod_network(data_dir)
-    env = {
+    settings = {
         "ATOLL_CLUSTER__SERVICE_CIDR": unique_service_cidr(),
         "ATOLL_CLUSTER__BRIDGE": bridge,
         "ATOLL_CLUSTER__POD_CIDR": pod_cidr,
         "ATOLL_CLUSTER__INGRESS_HTTP_PORT": "0",
         "ATOLL_CLUSTER__INGRESS_HTTPS_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **env,
     }
+    if "ATOLL_ADMIN_PASSWORD" not in env:
+        settings["ATOLL_ADMIN_PASSWORD"] = ""
     process = subprocess.Popen(
         [sys.executable, "-m", "atoll", "up", "--data-dir", str(data_dir), "--port", "0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,  # what it tells a person goes to stderr
         text=True,
-        env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        env={k: v for k, v in {**os.environ, **settings}.items() if v != ""},
     )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    url = ""
-    while time.monotonic() < deadline and not url:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            raise RuntimeError(f"atoll up exited with {process.returncode}")
-        if line.startswith("http://"):
-            url = line.strip()
-    assert url, "atoll up printed no URL within 60 s"
-    yield Atoll(process, url, data_dir)
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+    atoll = Atoll(process, "", data_dir)
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            atoll.lines.append(line.rstrip("\n"))
+
+    atoll.reader = threading.Thread(target=read, daemon=True)
+    atoll.reader.start()
+    found = eventually(
+        lambda: (
+            next((x for x in atoll.lines if x.startswith("http://")), None)
+            or (process.poll() is not None and "exited")
+        ),
+        timeout=60,
+        what="atoll up printing its URL",
+    )
+    assert found != "exited", f"atoll up exited with {process.returncode}"
+    atoll.url = found
+    return atoll
+
+
+@pytest.fixture(scope="module")
+def atoll(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Atoll]:
+    found = start_atoll(tmp_path_factory.mktemp("atoll-up") / "data")
+    yield found
+    found.stop()
+
+
+def http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
 
 
 def test_health_readiness_and_metrics(atoll: Atoll) -> None:
-    http = requests.Session()
-    http.trust_env = False
-    assert http.get(f"{atoll.url}/healthz", timeout=5).text == "ok"
-    eventually(lambda: http.get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
-    metrics = http.get(f"{atoll.url}/metrics", timeout=5).text
+    assert http().get(f"{atoll.url}/healthz", timeout=5).text == "ok"
+    eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+    metrics = http().get(f"{atoll.url}/metrics", timeout=5).text
     assert 'atoll_http_requests_total{code="200",method="GET",route="/healthz"}' in metrics
     assert "atoll_http_request_duration_seconds_bucket" in metrics
 
 
 def test_unknown_routes_answer_problem_json(atoll: Atoll) -> None:
-    response = requests.get(f"{atoll.url}/kapis/nothing.atoll.io/v1alpha1/things", timeout=5)
+    response = http().get(f"{atoll.url}/kapis/nothing.atoll.io/v1alpha1/things", timeout=5)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
@@ -81,12 +126,45 @@ def test_unknown_routes_answer_problem_json(atoll: Atoll) -> None:
     }
 
 
-def test_the_embedded_cluster_runs_under_the_data_dir(atoll: Atoll) -> None:
+def test_first_start_installs_crds_and_a_generated_admin(atoll: Atoll) -> None:
+    eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+    crds = atoll.kubectl("get", "crd", "-o", "name")
+    for plural in ("users", "globalroles", "globalrolebindings", "workspaceroles"):
+        assert f"customresourcedefinition.apiextensions.k8s.io/{plural}.iam.atoll.io" in crds
+    admin = json.loads(atoll.kubectl("get", "users.iam.atoll.io", "admin", "-o", "json"))
+    stored = admin["spec"]["password"]
+    assert stored.startswith("$argon2id$")
+    annotations = admin["metadata"]["annotations"]
+    assert annotations["iam.atoll.io/password-change-required"] == "true"
+    (shown,) = [x for x in atoll.lines if x.startswith(PASSWORD_LINE)]
+    assert verify_password(stored, shown.removeprefix(PASSWORD_LINE))
+    assert not verify_password(stored, "wrong")
     assert (atoll.data_dir / "cluster" / "kubeconfig").exists()
 
 
 def test_sigterm_stops_everything(atoll: Atoll) -> None:
-    atoll.process.send_signal(signal.SIGTERM)
-    assert atoll.process.wait(timeout=60) == 0
+    assert atoll.stop() == 0
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"{atoll.url}/healthz", timeout=5)
+        http().get(f"{atoll.url}/healthz", timeout=5)
+
+
+def test_the_admin_password_can_be_given_and_is_never_printed(tmp_path: Path) -> None:
+    given = "correct horse battery staple"
+    atoll = start_atoll(tmp_path / "data", ATOLL_ADMIN_PASSWORD=given)
+    try:
+        eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+        admin = json.loads(atoll.kubectl("get", "users.iam.atoll.io", "admin", "-o", "json"))
+        assert verify_password(admin["spec"]["password"], given)
+        assert "iam.atoll.io/password-change-required" not in admin["metadata"]["annotations"]
+        assert not any(given in line or PASSWORD_LINE in line for line in atoll.lines)
+    finally:
+        assert atoll.stop() == 0
+    # A second start keeps the admin as it is and shows no password.
+    again = start_atoll(tmp_path / "data")
+    try:
+        eventually(lambda: http().get(f"{again.url}/readyz", timeout=5).status_code == 200)
+        admin = json.loads(again.kubectl("get", "users.iam.atoll.io", "admin", "-o", "json"))
+        assert verify_password(admin["spec"]["password"], given)
+        assert not any(PASSWORD_LINE in line for line in again.lines)
+    finally:
+        again.stop()

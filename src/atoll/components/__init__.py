@@ -1,0 +1,1 @@
+"""Atoll's capabilities, one package each, registered as ``atoll.components`` entry points."""

@@ -9,8 +9,10 @@ lifespan.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import FastAPI
 
@@ -18,22 +20,54 @@ from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.kubeconfig import ClusterConfig
 
-from .components import Component
+from .components import Component, ComponentContext
+from .installing import install_crds
 from .observing import observe
 from .problems import install_problem_handlers
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
 
-def create_app(cluster: ClusterConfig, components: Sequence[Component]) -> FastAPI:
-    """The server for the host cluster at ``cluster``, with ``components`` switched on."""
+
+def create_app(
+    cluster: ClusterConfig,
+    components: Sequence[Component],
+    *,
+    admin_password: str | None = None,
+    tell: Callable[[str], None] = print,
+) -> FastAPI:
+    """The server for the host cluster at ``cluster``, with ``components`` switched on.
+
+    At start, in the background (``/healthz`` answers at once, ``/readyz`` once done), every
+    component's CRDs are installed and served, then each component's ``start`` runs."""
     state: dict[str, KubeClient] = {}
+    started = asyncio.Event()
+    failed: list[str] = []
+
+    async def start_components(client: KubeClient) -> None:
+        try:
+            await install_crds(client, [crd for c in components for crd in c.crds])
+            context = ComponentContext(client, admin_password, tell)
+            for component in components:
+                if component.start is not None:
+                    await component.start(context)
+        except Exception as error:  # told by /readyz and the log; the process stays up
+            logger.exception("starting Atoll's components failed")
+            failed.append(str(error) or type(error).__name__)
+            return
+        started.set()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with KubeClient(cluster, user_agent="atoll-server") as client:
             state["host"] = client
-            yield
+            starting = asyncio.create_task(start_components(client))
+            try:
+                yield
+            finally:
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
         state.clear()
 
     app = FastAPI(
@@ -54,6 +88,10 @@ def create_app(cluster: ClusterConfig, components: Sequence[Component]) -> FastA
             await client.request("GET", "/readyz", accept="text/plain", timeout=5)
         except (ApiError, OSError) as error:
             return str(error) or type(error).__name__
+        if failed:
+            return f"starting components failed: {failed[0]}"
+        if not started.is_set():
+            return "components are starting (CRDs, the admin user)"
         return None
 
     observe(app, components, cluster_ready)

@@ -10,13 +10,16 @@ controllers, CRDs and console extensions. Components never import each other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 from fastapi import APIRouter
 
-__all__ = ["ENTRY_POINT_GROUP", "Component", "discover"]
+from atoll.kube.client import KubeClient
+
+__all__ = ["ENTRY_POINT_GROUP", "Component", "ComponentContext", "discover"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +27,21 @@ ENTRY_POINT_GROUP = "atoll.components"
 
 
 @dataclass(frozen=True)
+class ComponentContext:
+    """What a component's ``start`` gets: the host cluster, and the few settings it needs."""
+
+    client: KubeClient
+    admin_password: str | None
+    tell: Callable[[str], None]  # to the person who started Atoll (the console, not the log)
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     description: str
     routers: Sequence[APIRouter] = field(default_factory=tuple)
+    crds: Sequence[dict[str, Any]] = field(default_factory=tuple)  # installed before start
+    start: Callable[[ComponentContext], Awaitable[None]] | None = None
     # Whether this component is ready to serve (its caches synced, its CRDs installed).
     ready: Callable[[], bool] = field(default=lambda: True)
 

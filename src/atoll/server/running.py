@@ -41,6 +41,8 @@ async def serve_atoll(
     port: int,
     stop: asyncio.Event,
     ready: Callable[[str], None],
+    tell: Callable[[str], None],
+    admin_password: str | None = None,
 ) -> None:
     """Serve Atoll for the host cluster at ``cluster`` until ``stop``; ``ready(url)`` once
     it answers."""
@@ -48,7 +50,7 @@ async def serve_atoll(
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(
-        create_app(cluster, discover()),
+        create_app(cluster, discover(), admin_password=admin_password, tell=tell),
         loop="none",
         lifespan="on",
         log_level="warning",
