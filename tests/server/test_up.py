@@ -142,6 +142,43 @@ def test_first_start_installs_crds_and_a_generated_admin(atoll: Atoll) -> None:
     assert (atoll.data_dir / "cluster" / "kubeconfig").exists()
 
 
+def test_a_plain_text_password_written_directly_is_hashed_and_the_user_active(
+    atoll: Atoll,
+) -> None:
+    eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+    user = {
+        "apiVersion": "iam.atoll.io/v1alpha1",
+        "kind": "User",
+        "metadata": {"name": "dev1"},
+        "spec": {"email": "dev1@example.com", "password": "P@ssw0rd-dev1"},
+    }
+    subprocess.run(
+        [
+            str(KUBECTL),
+            f"--kubeconfig={atoll.data_dir / 'cluster' / 'kubeconfig'}",
+            "apply",
+            "-f",
+            "-",
+        ],
+        input=json.dumps(user),
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    def settled() -> dict[str, object] | None:
+        found = json.loads(atoll.kubectl("get", "users.iam.atoll.io", "dev1", "-o", "json"))
+        state = (found.get("status") or {}).get("state")
+        return found if state == "Active" and found["spec"]["password"] != "P@ssw0rd-dev1" else None
+
+    found = eventually(settled, timeout=10, what="dev1 hashed and Active")
+    spec, meta = found["spec"], found["metadata"]
+    assert isinstance(spec, dict) and isinstance(meta, dict)
+    assert verify_password(spec["password"], "P@ssw0rd-dev1")
+    assert meta["annotations"]["iam.atoll.io/password-encrypted"] == "true"
+
+
 def test_sigterm_stops_everything(atoll: Atoll) -> None:
     assert atoll.stop() == 0
     with pytest.raises(requests.ConnectionError):

@@ -21,6 +21,7 @@ from atoll.kube.client import KubeClient
 from atoll.kube.kubeconfig import ClusterConfig
 
 from .components import Component, ComponentContext
+from .controlling import run_controllers
 from .installing import install_crds
 from .observing import observe
 from .problems import install_problem_handlers
@@ -57,6 +58,7 @@ def create_app(
             failed.append(str(error) or type(error).__name__)
             return
         started.set()
+        await run_controllers(client, components)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

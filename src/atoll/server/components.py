@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from atoll.controllers.runtime import Controller
 from atoll.kube.client import KubeClient
 
 __all__ = ["ENTRY_POINT_GROUP", "Component", "ComponentContext", "discover"]
@@ -42,6 +43,8 @@ class Component:
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     crds: Sequence[dict[str, Any]] = field(default_factory=tuple)  # installed before start
     start: Callable[[ComponentContext], Awaitable[None]] | None = None
+    # Run, leader-elected (one replica at a time), once the component has started.
+    controllers: Sequence[Callable[[], Controller]] = field(default_factory=tuple)
     # Whether this component is ready to serve (its caches synced, its CRDs installed).
     ready: Callable[[], bool] = field(default=lambda: True)
 

@@ -6,6 +6,7 @@ from atoll.server.components import Component, ComponentContext
 
 from .admin import ensure_admin
 from .crds import CRDS
+from .users import UserController
 
 __all__ = ["component"]
 
@@ -20,4 +21,5 @@ def component() -> Component:
         description="Users, roles at four levels, logins and tokens.",
         crds=CRDS,
         start=_start,
+        controllers=(UserController,),
     )
