@@ -136,8 +136,7 @@ def test_first_start_installs_crds_and_a_generated_admin(atoll: Atoll) -> None:
     assert stored.startswith("$argon2id$")
     annotations = admin["metadata"]["annotations"]
     assert annotations["iam.atoll.io/password-change-required"] == "true"
-    (shown,) = [x for x in atoll.lines if x.startswith(PASSWORD_LINE)]
-    assert verify_password(stored, shown.removeprefix(PASSWORD_LINE))
+    assert verify_password(stored, admin_password(atoll))
     assert not verify_password(stored, "wrong")
     assert (atoll.data_dir / "cluster" / "kubeconfig").exists()
 
@@ -177,6 +176,49 @@ def test_a_plain_text_password_written_directly_is_hashed_and_the_user_active(
     assert isinstance(spec, dict) and isinstance(meta, dict)
     assert verify_password(spec["password"], "P@ssw0rd-dev1")
     assert meta["annotations"]["iam.atoll.io/password-encrypted"] == "true"
+
+
+def admin_password(atoll: Atoll) -> str:
+    (shown,) = [x for x in atoll.lines if x.startswith(PASSWORD_LINE)]
+    return shown.removeprefix(PASSWORD_LINE)
+
+
+def token(atoll: Atoll, **form: str) -> requests.Response:
+    return http().post(f"{atoll.url}/oauth/token", data=form, timeout=10)
+
+
+def test_oauth_password_and_refresh_grants(atoll: Atoll) -> None:
+    eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+    answer = token(atoll, grant_type="password", username="admin", password=admin_password(atoll))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 7200
+    assert answer.headers["cache-control"] == "no-store"
+
+    again = token(atoll, grant_type="refresh_token", refresh_token=body["refresh_token"])
+    assert again.status_code == 200, again.text
+    assert again.json()["access_token"] != body["access_token"]
+    # An access token is not a refresh token.
+    wrong_kind = token(atoll, grant_type="refresh_token", refresh_token=body["access_token"])
+    assert (wrong_kind.status_code, wrong_kind.json()["error"]) == (400, "invalid_grant")
+
+
+def test_oauth_refuses_bad_credentials_alike_and_bad_requests_clearly(atoll: Atoll) -> None:
+    eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+    wrong = token(atoll, grant_type="password", username="admin", password="nope")
+    nobody = token(atoll, grant_type="password", username="nobody", password="nope")
+    for answer in (wrong, nobody):
+        assert answer.status_code == 400
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["error"] == "invalid_grant"
+    assert wrong.json()["detail"] == nobody.json()["detail"]  # no telling which was wrong
+    missing = token(atoll, grant_type="password", username="admin")
+    assert (missing.status_code, missing.json()["error"]) == (400, "invalid_request")
+    other = token(atoll, grant_type="client_credentials")
+    assert (other.status_code, other.json()["error"]) == (400, "unsupported_grant_type")
+    forged = token(atoll, grant_type="refresh_token", refresh_token="not.a.token")
+    assert (forged.status_code, forged.json()["error"]) == (400, "invalid_grant")
 
 
 def test_sigterm_stops_everything(atoll: Atoll) -> None:

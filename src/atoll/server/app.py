@@ -2,7 +2,8 @@
 
 The request pipeline (request info → authentication → authorization → audit → route)
 grows here issue by issue; so far the app serves its own health, readiness and metrics,
-answers errors as problem+json, and mounts each component's routes under ``/kapis``.
+answers errors as problem+json, and mounts each component's routes (under ``/kapis`` or
+``/oauth``, as each router says).
 The host cluster is reached through one ``KubeClient``, opened and closed by the app's
 lifespan.
 """
@@ -98,6 +99,6 @@ def create_app(
 
     observe(app, components, cluster_ready)
     for component in components:
-        for router in component.routers:
-            app.include_router(router, prefix="/kapis")
+        for router in component.routers:  # each names its own prefix (/kapis/…, /oauth)
+            app.include_router(router)
     return app

@@ -3,7 +3,8 @@
 A component is a ``Component`` value registered in the ``atoll.components`` entry-point
 group (``pyproject.toml``), built-in ones exactly like third-party ones; ``discover()``
 loads them all, in name order. A component names itself, says what it is for, and brings
-its routes (a FastAPI ``APIRouter`` mounted under ``/kapis``) and, in later issues, its
+its routes (FastAPI ``APIRouter``s, each with its prefix: ``/kapis/<group>/<version>`` or
+``/oauth``) and, in later issues, its
 controllers, CRDs and console extensions. Components never import each other.
 """
 

@@ -1,0 +1,90 @@
+"""``POST /oauth/token``: OAuth 2.0 password and refresh-token grants (RFC 6749 §4.3, §6).
+
+Form-encoded, as the RFC says; ``client_id`` is optional (the console is the built-in
+client). A good answer is ``{access_token, refresh_token, token_type, expires_in}``;
+errors are problem+json carrying the RFC's ``error`` code (``invalid_request``,
+``unsupported_grant_type``, ``invalid_grant``), so OAuth clients and Atoll's own error
+handling both understand them. Wrong credentials and unknown users get the same answer.
+The password check (argon2id, tens of milliseconds of CPU) runs off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse
+
+from atoll.errors import NotFound
+from atoll.kube.client import KubeClient, Object
+from atoll.server.problems import problem
+
+from .admin import USERS
+from .passwords import verify_password
+from .tokens import ACCESS_TTL, InvalidToken, TokenIssuer
+
+__all__ = ["oauth_router"]
+
+_BAD_CREDENTIALS = "the user name or password is wrong"
+
+
+def _error(status: int, code: str, detail: str) -> JSONResponse:
+    response = problem(status, detail, error=code, error_description=detail)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _tokens(issuer: TokenIssuer, username: str) -> JSONResponse:
+    body = {
+        "access_token": issuer.issue(username, "access"),
+        "refresh_token": issuer.issue(username, "refresh"),
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TTL,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _disabled(user: Object) -> bool:
+    return (user.get("status") or {}).get("state") == "Disabled"
+
+
+def oauth_router(client: Callable[[], KubeClient], issuer: Callable[[], TokenIssuer]) -> APIRouter:
+    """The routes; ``client`` and ``issuer`` are read per request (made at start)."""
+    router = APIRouter(prefix="/oauth", tags=["oauth"])
+
+    async def user_named(name: str) -> Object | None:
+        try:
+            return await client().get(USERS, name)
+        except NotFound:
+            return None
+
+    @router.post("/token", summary="Log in (password grant) or refresh a token")
+    async def token(request: Request) -> JSONResponse:
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        grant = form.get("grant_type", "")
+        if grant == "password":
+            name, password = form.get("username", ""), form.get("password", "")
+            if not name or not password:
+                return _error(400, "invalid_request", "username and password are required")
+            user = await user_named(name)
+            stored = ((user or {}).get("spec") or {}).get("password") or ""
+            ok = await asyncio.to_thread(verify_password, stored, password) if stored else False
+            if user is None or not ok:
+                return _error(400, "invalid_grant", _BAD_CREDENTIALS)
+            if _disabled(user):
+                return _error(400, "invalid_grant", f"user {name} is disabled")
+            return _tokens(issuer(), name)
+        if grant == "refresh_token":
+            try:
+                claims = issuer().verify(form.get("refresh_token", ""), "refresh")
+            except InvalidToken as why:
+                return _error(400, "invalid_grant", f"the refresh token is not valid: {why}")
+            user = await user_named(str(claims["sub"]))
+            if user is None or _disabled(user):
+                return _error(400, "invalid_grant", "the user is gone or disabled")
+            return _tokens(issuer(), str(claims["sub"]))
+        return _error(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
+
+    return router
