@@ -33,6 +33,7 @@ from . import (
     kubelet_idle,
     lists,
     log_follow,
+    logins,
     memory,
     pod_starts,
     rollouts,
@@ -58,6 +59,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "log_follow": log_follow.run,
     "service_throughput": service_throughput.run,
     "exec_round_trip": exec_round_trip.run,
+    "logins": logins.run,
 }
 _SETTLE_SECONDS = 1.0
 
