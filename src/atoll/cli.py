@@ -83,13 +83,11 @@ def cluster_serve(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, cluster.stop)
         task = asyncio.create_task(cluster.run())
-        ready = asyncio.create_task(cluster.ready.wait())
-        await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if cluster.ready.is_set():
+        await cluster.until_ready(task)
+        if cluster.ready.is_set():  # else it was stopped before it answered
             console.print(f"[green]Embedded cluster ready[/] at {cluster.url}")
             console.print(f"kubeconfig: {cluster.kubeconfig_path}")
             print(cluster.url, flush=True)
-        ready.cancel()
         await task
 
     try:
@@ -144,11 +142,9 @@ async def _up(
     cluster_task = asyncio.create_task(cluster.run()) if cluster is not None else None
     try:
         if cluster is not None and cluster_task is not None:
-            ready = asyncio.create_task(cluster.ready.wait())
-            await asyncio.wait({cluster_task, ready}, return_when=asyncio.FIRST_COMPLETED)
-            ready.cancel()
-            if cluster_task.done():
-                await cluster_task  # why it could not start
+            await cluster.until_ready(cluster_task)
+            if not cluster.ready.is_set():
+                return  # stopped before it answered
             console.print(f"[green]Embedded cluster ready[/] at {cluster.url}")
             config = ClusterConfig.from_kubeconfig(cluster.kubeconfig_path)
         else:

@@ -35,6 +35,7 @@ from atoll.controllers.leadership import (
 )
 from atoll.controllers.runtime import ControllerManager
 from atoll.errors import AlreadyExists
+from atoll.kit.serving import QuietServer, bind
 from atoll.kube.client import KubeClient
 from atoll.kube.events import EventRecorder
 from atoll.kube.informers import InformerFactory
@@ -93,24 +94,6 @@ def _write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the CLI owns SIGINT/SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # An idle TLS connection's graceful close waits for the peer's close_notify, which
-        # keep-alive clients never send: drop idle connections at once instead.
-        for connection in list(self.server_state.connections):
-            cycle = getattr(connection, "cycle", None)
-            transport = getattr(connection, "transport", None)
-            if transport is not None and (cycle is None or cycle.response_complete):
-                transport.abort()
-        await super().shutdown(sockets)
 
 
 class DataDirectoryInUse(RuntimeError):
@@ -174,6 +157,15 @@ class EmbeddedCluster:
     def stop(self) -> None:
         self._stopping.set()
 
+    async def until_ready(self, running: asyncio.Task[None]) -> None:
+        """Wait until the cluster answers; ``running`` is ``run()``'s task: if it ends first,
+        why it ended is raised here."""
+        ready = asyncio.create_task(self.ready.wait())
+        await asyncio.wait({running, ready}, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if not self.ready.is_set():
+            await running
+
     async def run(self) -> None:
         """Serve until ``stop()``; the kubeconfig appears once requests are answered."""
         with _exclusive(self.data_dir / "lock"):
@@ -196,7 +188,7 @@ class EmbeddedCluster:
         )
         kubelet_socket = self._bind(port=0) if self.settings.kubelet else None
         self.kubelet_port = kubelet_socket.getsockname()[1] if kubelet_socket else None
-        server = _Server(self._uvicorn_config(app))
+        server = QuietServer(self._uvicorn_config(app))
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         try:
             await self._bootstrap(port)
@@ -261,7 +253,7 @@ class EmbeddedCluster:
                 dns=dns,
             )
             network = NodeNetwork(client, self._network_options(pods))
-            server = _Server(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
+            server = QuietServer(self._uvicorn_config(KubeletApp(kubelet, token=self.token)))
             serving = asyncio.create_task(server.serve(sockets=[sock]))
             services = asyncio.create_task(network.run())
             try:
@@ -349,13 +341,7 @@ class EmbeddedCluster:
                     logger.warning("controllers lost their leader lease; campaigning again")
 
     def _bind(self, port: int | None = None) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.settings.host, self.settings.port if port is None else port))
-        sock.listen(1024)
-        sock.setblocking(False)
-        return sock
+        return bind(self.settings.host, self.settings.port if port is None else port)
 
     def _uvicorn_config(self, app: ApiServerApp | KubeletApp) -> uvicorn.Config:
         # Both take SPDY upgrades (kubectl exec/attach/port-forward) over; the API server

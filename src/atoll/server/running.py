@@ -1,37 +1,20 @@
-"""Serving the app: uvicorn on a socket bound here (so ``--port 0`` works and the address is
-known before the first request), until ``stop`` is set; the CLI owns the signals."""
+"""Serving the app (``kit.serving``: the socket bound first, so ``--port 0`` works) until
+``stop`` is set; the CLI owns the signals."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import uvicorn
 
+from atoll.kit.serving import QuietServer, bind
 from atoll.kube.kubeconfig import ClusterConfig
 
 from .app import create_app
 from .components import discover
 
 __all__ = ["serve_atoll"]
-
-
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
 
 
 async def serve_atoll(
@@ -46,7 +29,7 @@ async def serve_atoll(
 ) -> None:
     """Serve Atoll for the host cluster at ``cluster`` until ``stop``; ``ready(url)`` once
     it answers."""
-    sock = _bind(host, port)
+    sock = bind(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(
@@ -57,7 +40,7 @@ async def serve_atoll(
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    server = _Server(config)
+    server = QuietServer(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if serving.done():
