@@ -26,13 +26,14 @@ import uvloop
 from tests.conftest import ClusterProcess
 
 from atoll.embedded.network.catalog import ENDPOINT_SLICES, SERVICES, Endpoint, ServiceCatalog
-from atoll.embedded.network.relaying import Backend, TcpRelay, UdpRelay
+from atoll.embedded.network.relaying import Backend, TcpRelay
 from atoll.embedded.network.serviceproxy import (
     Balancer,
     ServiceProxy,
     wanted_ingress,
     wanted_listeners,
 )
+from atoll.embedded.network.udp_relaying import UdpRelay
 from atoll.errors import NotFound
 from atoll.kube.client import KubeClient, Object
 from atoll.kube.events import EVENTS, EventRecorder

@@ -50,7 +50,8 @@ from atoll.kube.events import EventRecorder
 from atoll.kube.informers import split_key
 
 from .catalog import SERVICES, Endpoint, ServiceCatalog
-from .relaying import Backend, TcpRelay, UdpRelay
+from .relaying import Backend, TcpRelay
+from .udp_relaying import UdpRelay
 
 __all__ = [
     "Address",
