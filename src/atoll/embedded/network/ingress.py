@@ -54,7 +54,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import hdrs, web
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from atoll.errors import ApiError, NotFound
@@ -65,6 +65,7 @@ from atoll.kube.informers import InformerFactory, key_of, split_key
 
 from .catalog import Endpoint, ServiceCatalog
 from .ingress_certificates import fake_certificate, server_context
+from .ingress_http import error_page, pump_websocket, upstream_headers, without_hop_by_hop
 from .ingress_rules import (
     Problem,
     ResourceBackend,
@@ -93,21 +94,6 @@ TLS_SECRET = "kubernetes.io/tls"
 
 """The cluster's default IngressClass, for the bootstrap objects to create."""
 
-# RFC 9110's hop-by-hop headers, and Expect: the proxy answers 100 Continue itself.
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "expect",
-    }
-)
 _WEBSOCKET_HANDSHAKE = frozenset(  # made anew by the client side of the relay
     f"sec-websocket-{h}" for h in ("key", "version", "extensions", "protocol")
 )
@@ -389,17 +375,17 @@ class IngressProxy:
             return await self._serve(request)
         except Exception:  # a bug here must still answer with a page, not a traceback
             logger.exception("ingress: failed on %s %s", request.method, request.rel_url.path)
-            return _page(
+            return error_page(
                 HTTPStatus.INTERNAL_SERVER_ERROR, "The ingress proxy failed on this request."
             )
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
         host = normalize_host(request.headers.get(hdrs.HOST, ""))
         if host is None:
-            return _page(HTTPStatus.BAD_REQUEST, "The Host header is not a host name.")
+            return error_page(HTTPStatus.BAD_REQUEST, "The Host header is not a host name.")
         route = self._routing.table.match(host, request.rel_url.path)
         if route is None:
-            return _page(HTTPStatus.NOT_FOUND, "No Ingress rule matches this host and path.")
+            return error_page(HTTPStatus.NOT_FOUND, "No Ingress rule matches this host and path.")
         if route.ssl_redirect and not request.secure:
             port = "" if self.https_port == 443 else f":{self.https_port}"
             location = f"https://{host}{port}{request.raw_path}"
@@ -409,13 +395,13 @@ class IngressProxy:
         backend = route.backend
         if isinstance(backend, ResourceBackend):
             what = f"{backend.kind} {backend.name}"
-            return _page(
+            return error_page(
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 f"The backend {what} is a resource; only Services are proxied.",
             )
         endpoints = self._catalog.ready_endpoints(backend.service, backend.port)
         if not endpoints:
-            return _page(
+            return error_page(
                 HTTPStatus.SERVICE_UNAVAILABLE, f"Service {backend.service} has no ready endpoint."
             )
         return await self._forward(request, route, self._pick(backend, endpoints))
@@ -430,7 +416,7 @@ class IngressProxy:
     async def _forward(
         self, request: web.BaseRequest, route: Route, endpoints: list[Endpoint]
     ) -> web.StreamResponse:
-        headers = _upstream_headers(request, self._ports)
+        headers = upstream_headers(request, self._ports)
         upgrade = request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
         failure: Exception | None = None
         if request.headers.get(hdrs.EXPECT, "").lower() == "100-continue":
@@ -445,18 +431,18 @@ class IngressProxy:
                 logger.info("ingress %s: %s:%d: %s", route.ingress, endpoint.ip, endpoint.port, exc)
                 failure = exc
             except TimeoutError:
-                return _page(HTTPStatus.GATEWAY_TIMEOUT, "The backend did not answer in time.")
+                return error_page(HTTPStatus.GATEWAY_TIMEOUT, "The backend did not answer in time.")
             except aiohttp.WSServerHandshakeError as exc:
                 why = f"The backend refused the WebSocket upgrade ({exc.status})."
-                return _page(HTTPStatus.BAD_GATEWAY, why)
+                return error_page(HTTPStatus.BAD_GATEWAY, why)
             except aiohttp.ClientError as exc:
                 logger.info("ingress %s: %s:%d: %s", route.ingress, endpoint.ip, endpoint.port, exc)
-                return _page(HTTPStatus.BAD_GATEWAY, "The backend broke the connection.")
+                return error_page(HTTPStatus.BAD_GATEWAY, "The backend broke the connection.")
         if isinstance(failure, TimeoutError):
-            return _page(
+            return error_page(
                 HTTPStatus.GATEWAY_TIMEOUT, "The backend did not accept a connection in time."
             )
-        return _page(HTTPStatus.BAD_GATEWAY, "The backend refused the connection.")
+        return error_page(HTTPStatus.BAD_GATEWAY, "The backend refused the connection.")
 
     async def _exchange(
         self, request: web.BaseRequest, url: URL, headers: CIMultiDict[str]
@@ -475,7 +461,7 @@ class IngressProxy:
             response = web.StreamResponse(
                 status=upstream.status,
                 reason=upstream.reason,
-                headers=_without_hop_by_hop(upstream.headers),
+                headers=without_hop_by_hop(upstream.headers),
             )
             await response.prepare(request)
             try:
@@ -508,62 +494,9 @@ class IngressProxy:
             )
             await downstream.prepare(request)
             async with asyncio.TaskGroup() as group:
-                group.create_task(_pump(downstream, upstream))
-                group.create_task(_pump(upstream, downstream))
+                group.create_task(pump_websocket(downstream, upstream))
+                group.create_task(pump_websocket(upstream, downstream))
             return downstream
-
-
-WebSocket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
-
-
-async def _pump(source: WebSocket, sink: WebSocket) -> None:
-    """Copy messages from ``source`` to ``sink`` until ``source`` closes; then close ``sink``
-    with the same code (a broken side closes the other too, never raising)."""
-    try:
-        async for message in source:
-            if message.type is aiohttp.WSMsgType.TEXT:
-                await sink.send_str(message.data)
-            elif message.type is aiohttp.WSMsgType.BINARY:
-                await sink.send_bytes(message.data)
-            elif message.type is aiohttp.WSMsgType.PING:
-                await sink.ping(message.data)
-            elif message.type is aiohttp.WSMsgType.PONG:
-                await sink.pong(message.data)
-    except (aiohttp.ClientError, ConnectionError) as exc:
-        logger.info("ingress: a WebSocket broke off: %s", exc)
-    with contextlib.suppress(aiohttp.ClientError, ConnectionError):
-        await sink.close(code=source.close_code or aiohttp.WSCloseCode.OK)
-
-
-def _upstream_headers(request: web.BaseRequest, ports: tuple[int, int]) -> CIMultiDict[str]:
-    headers = _without_hop_by_hop(request.headers)
-    remote = request.remote or ""
-    headers["X-Forwarded-For"] = remote
-    headers["X-Real-IP"] = remote
-    headers["X-Forwarded-Host"] = request.headers.get(hdrs.HOST, "")
-    headers["X-Forwarded-Proto"] = "https" if request.secure else "http"
-    headers["X-Forwarded-Port"] = str(ports[1] if request.secure else ports[0])
-    return headers
-
-
-def _without_hop_by_hop(headers: CIMultiDictProxy[str]) -> CIMultiDict[str]:
-    """The end-to-end headers: minus RFC 9110's hop-by-hop ones and those ``Connection`` names."""
-    named = {
-        token.strip().lower()
-        for value in headers.getall(hdrs.CONNECTION, ())
-        for token in value.split(",")
-    }
-    return CIMultiDict(
-        (k, v)
-        for k, v in headers.items()
-        if k.lower() not in _HOP_BY_HOP and k.lower() not in named
-    )
-
-
-def _page(status: HTTPStatus, detail: str) -> web.Response:
-    """A small plain-text error page, like nginx's."""
-    text = f"{status.value} {status.phrase}\n\n{detail}\n"
-    return web.Response(status=status.value, text=text, content_type="text/plain")
 
 
 def _address(endpoint: Endpoint) -> str:
