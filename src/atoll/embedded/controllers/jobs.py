@@ -219,12 +219,31 @@ class JobController:
         status, events, requeue = await self._sync(key, job)
         if status != (job.get("status") or {}):
             try:
-                await self._ctx.client.replace_status(JOBS, {**job, "status": status})
+                await self._write_status(
+                    job, status, must_land=finished_condition({"status": status}) is not None
+                )
             except (Conflict, NotFound):
                 return Result(requeue=True)
         for kind, reason, message in events:
             await self._ctx.events.record(job, reason, message=message, type=kind)
         return Result() if requeue is None else Result(requeue_after=requeue)
+
+    async def _write_status(self, job: Object, status: dict[str, Any], *, must_land: bool) -> None:
+        """Write the Job's status. A finishing status follows pod deletions that cannot be
+        undone, and a retry would no longer see those pods to count them: so when the cached
+        Job is stale, the status goes onto the stored one instead of a requeue."""
+        namespace, name = split_key(key_of(job))
+        for _ in range(5 if must_land else 1):
+            try:
+                await self._ctx.client.replace_status(JOBS, {**job, "status": status})
+                return
+            except Conflict:
+                if not must_land:
+                    raise
+                job = await self._ctx.client.get(JOBS, name, namespace=namespace)
+                if finished_condition(job) is not None:
+                    return  # another writer finished it already
+        raise Conflict(f"the status of Job {namespace}/{name} kept changing")
 
     async def _clear_failed(self, job: Object) -> Result:
         """Delete a pod the cache had not shown yet when the Job failed (a failed Job leaves
