@@ -162,6 +162,7 @@ async def _up(
             stop=stop,
             ready=announce,
             tell=lambda text: console.print(f"[yellow]{text}[/]", soft_wrap=True),
+            data_dir=server.data_dir,
             admin_password=admin_password,
         )
     finally:

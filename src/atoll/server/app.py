@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -21,6 +22,7 @@ from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.kubeconfig import ClusterConfig
 
+from .access import Pipeline
 from .components import Component, ComponentContext
 from .controlling import run_controllers
 from .installing import install_crds
@@ -36,6 +38,7 @@ def create_app(
     cluster: ClusterConfig,
     components: Sequence[Component],
     *,
+    data_dir: Path,
     admin_password: str | None = None,
     tell: Callable[[str], None] = print,
 ) -> FastAPI:
@@ -44,13 +47,14 @@ def create_app(
     At start, in the background (``/healthz`` answers at once, ``/readyz`` once done), every
     component's CRDs are installed and served, then each component's ``start`` runs."""
     state: dict[str, KubeClient] = {}
+    pipeline = Pipeline()
     started = asyncio.Event()
     failed: list[str] = []
 
     async def start_components(client: KubeClient) -> None:
         try:
             await install_crds(client, [crd for c in components for crd in c.crds])
-            context = ComponentContext(client, admin_password, tell)
+            context = ComponentContext(client, admin_password, tell, data_dir, pipeline)
             for component in components:
                 if component.start is not None:
                     await component.start(context)

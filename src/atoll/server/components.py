@@ -14,12 +14,15 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 
 from atoll.controllers.runtime import Controller
 from atoll.kube.client import KubeClient
+
+from .access import Pipeline
 
 __all__ = ["ENTRY_POINT_GROUP", "Component", "ComponentContext", "discover"]
 
@@ -35,6 +38,8 @@ class ComponentContext:
     client: KubeClient
     admin_password: str | None
     tell: Callable[[str], None]  # to the person who started Atoll (the console, not the log)
+    data_dir: Path  # where a component may keep files (audit logs until a store takes them)
+    pipeline: Pipeline  # where a component installs authentication, authorization, audit
 
 
 @dataclass(frozen=True)

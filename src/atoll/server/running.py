@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import uvicorn
 
@@ -25,6 +26,7 @@ async def serve_atoll(
     stop: asyncio.Event,
     ready: Callable[[str], None],
     tell: Callable[[str], None],
+    data_dir: Path,
     admin_password: str | None = None,
 ) -> None:
     """Serve Atoll for the host cluster at ``cluster`` until ``stop``; ``ready(url)`` once
@@ -33,7 +35,9 @@ async def serve_atoll(
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(
-        create_app(cluster, discover(), admin_password=admin_password, tell=tell),
+        create_app(
+            cluster, discover(), data_dir=data_dir, admin_password=admin_password, tell=tell
+        ),
         loop="none",
         lifespan="on",
         log_level="warning",

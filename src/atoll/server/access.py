@@ -1,0 +1,190 @@
+"""Who is asking and what for: the types every request passes through.
+
+``RequestInfo`` is what a request asks, read from its method and path alone as Kubernetes'
+and KubeSphere's request-info filters do: a verb (``get``, ``list``, ``watch``, ``create``,
+``update``, ``patch``, ``delete``, ``deletecollection``), and for resource requests the API
+group, resource, subresource, name and scope (cluster, workspace, namespace). Paths:
+
+- ``/api/v1/…`` and ``/apis/<group>/<version>/…``: Kubernetes paths, the host cluster's.
+- ``/kapis/<group>/<version>/[clusters/<c>/][workspaces/<ws>/][namespaces/<ns>/]<resource>
+  [/<name>[/<subresource>]]``: Atoll's own API, scoped as KubeSphere's is. Two segments
+  ``namespaces/<name>`` mean the namespace itself, as on Kubernetes paths.
+- anything else is a non-resource request (``/healthz``, ``/oauth/token``).
+
+A ``Principal`` is who asks (``ANONYMOUS`` without credentials). The server has one
+``Pipeline``: components register its authenticator, its authorizer and its audit sinks at
+start, and the request pipeline (``server.pipeline``) consults them for every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from starlette.requests import HTTPConnection
+
+from .auditing import AuditSink
+
+__all__ = [
+    "ANONYMOUS",
+    "Authenticator",
+    "Authorizer",
+    "Decision",
+    "Pipeline",
+    "Principal",
+    "RequestInfo",
+    "principal_of",
+    "request_info",
+]
+
+HOST_CLUSTER = "host"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    groups: tuple[str, ...] = ()
+
+    @property
+    def anonymous(self) -> bool:
+        return self is ANONYMOUS or self.name == ANONYMOUS.name
+
+
+ANONYMOUS = Principal("system:anonymous", ("system:unauthenticated",))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    verb: str
+    path: str
+    resource_request: bool = False
+    prefix: str = ""  # "api", "apis" or "kapis" for resource requests
+    api_group: str = ""
+    api_version: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    namespace: str = ""
+    workspace: str = ""
+    cluster: str = HOST_CLUSTER
+
+    def scoped(self, **changes: str) -> RequestInfo:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+READ_VERBS = frozenset({"get", "list", "watch"})
+
+
+def request_info(method: str, path: str, query: dict[str, str] | None = None) -> RequestInfo:
+    """What ``method`` on ``path`` asks (``query`` tells a watch from a list)."""
+    query = query or {}
+    parts = [p for p in path.split("/") if p]
+    verb = _VERBS.get(method.upper(), "get")
+    if not parts or parts[0] not in ("api", "apis", "kapis"):
+        return RequestInfo(verb=verb if method.upper() != "HEAD" else "get", path=path)
+    prefix = parts[0]
+    if prefix == "api":
+        group, rest = "", parts[1:]
+    else:
+        group, rest = (parts[1] if len(parts) > 1 else ""), parts[2:]
+    if not rest:  # /api, /apis, /apis/<group>: discovery
+        return RequestInfo(verb="get", path=path)
+    version, rest = rest[0], rest[1:]
+    cluster, workspace, namespace = HOST_CLUSTER, "", ""
+    if prefix == "kapis":
+        if len(rest) >= 2 and rest[0] == "clusters":
+            cluster, rest = rest[1], rest[2:]
+        if len(rest) >= 3 and rest[0] == "workspaces":
+            workspace, rest = rest[1], rest[2:]
+        elif len(rest) == 2 and rest[0] == "workspaces":  # the workspace itself
+            return RequestInfo(
+                verb=verb,
+                path=path,
+                resource_request=True,
+                prefix=prefix,
+                api_group=group,
+                api_version=version,
+                resource="workspaces",
+                name=rest[1],
+                workspace=rest[1],
+                cluster=cluster,
+            )
+    if prefix == "api" or prefix == "apis" or prefix == "kapis":
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            namespace, rest = rest[1], rest[2:]
+        elif len(rest) == 2 and rest[0] == "namespaces":  # the namespace itself
+            namespace = rest[1]
+    if not rest:
+        return RequestInfo(verb="get", path=path)
+    resource = rest[0]
+    name = rest[1] if len(rest) > 1 else ""
+    subresource = rest[2] if len(rest) > 2 else ""
+    if not name:
+        if verb == "get":
+            verb = "watch" if query.get("watch") in ("1", "true") else "list"
+        elif verb == "delete":
+            verb = "deletecollection"
+    elif verb == "get" and query.get("watch") in ("1", "true"):
+        verb = "watch"
+    if resource == "namespaces" and name and not namespace:
+        namespace = name
+    return RequestInfo(
+        verb=verb,
+        path=path,
+        resource_request=True,
+        prefix=prefix,
+        api_group=group,
+        api_version=version,
+        resource=resource,
+        subresource=subresource,
+        name=name,
+        namespace=namespace,
+        workspace=workspace,
+        cluster=cluster,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+
+class Authenticator(Protocol):
+    async def __call__(self, token: str) -> Principal | None:
+        """The principal a bearer token stands for; None when it is not valid (any more)."""
+        ...
+
+
+class Authorizer(Protocol):
+    async def __call__(self, who: Principal, info: RequestInfo) -> Decision: ...
+
+
+async def _deny_all(who: Principal, info: RequestInfo) -> Decision:
+    return Decision(False, "no authorizer is installed")
+
+
+async def _nobody(token: str) -> Principal | None:
+    return None
+
+
+@dataclass
+class Pipeline:
+    """The hooks every request goes through, filled in by the components at start."""
+
+    authenticate: Callable[[str], Awaitable[Principal | None]] = _nobody
+    authorize: Callable[[Principal, RequestInfo], Awaitable[Decision]] = _deny_all
+    audit_sinks: list[AuditSink] = field(default_factory=list)
+    # Path prefixes anyone may call (login, probes, the OpenAPI document).
+    public: list[str] = field(default_factory=list)
+    # Routes that filter what they answer by what the caller may see, instead of being
+    # refused whole: (path prefix, verbs). The route asks ``authorize`` per item.
+    filtering: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+
+
+def principal_of(connection: HTTPConnection) -> Principal:
+    """The caller of a request the pipeline has let through (``ANONYMOUS`` on public paths)."""
+    found = connection.scope.get("atoll.principal")
+    return found if isinstance(found, Principal) else ANONYMOUS
