@@ -4,106 +4,25 @@ stopped as a user would; the iam component's CRDs and the admin user made at fir
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
-from tests.conftest import KUBECTL, unique_pod_network, unique_service_cidr
+from tests.conftest import KUBECTL
+from tests.server.atoll_process import (
+    PASSWORD_LINE,
+    Atoll,
+    admin_password,
+    as_user,
+    http,
+    login,
+    start_atoll,
+    token,
+)
 from tests.waiting import eventually
 
 from atoll.components.iam.passwords import verify_password
-
-PASSWORD_LINE = "admin password (shown once; change it at first login): "
-
-
-@dataclass
-class Atoll:
-    process: subprocess.Popen[str]
-    url: str
-    data_dir: Path
-    lines: list[str] = field(default_factory=list)
-    reader: threading.Thread = field(default_factory=threading.Thread)
-
-    def kubectl(self, *args: str) -> str:
-        kubeconfig = self.data_dir / "cluster" / "kubeconfig"
-        return subprocess.run(
-            [str(KUBECTL), f"--kubeconfig={kubeconfig}", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=60)
-        self.reader.join(timeout=10)  # it ends at the pipe's end
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return code
-
-
-def start_atoll(data_dir: Path, **env: str) -> Atoll:
-    bridge, pod_cidr = unique_pod_network(data_dir)
-    settings = {
-        "ATOLL_CLUSTER__SERVICE_CIDR": unique_service_cidr(),
-        "ATOLL_CLUSTER__BRIDGE": bridge,
-        "ATOLL_CLUSTER__POD_CIDR": pod_cidr,
-        "ATOLL_CLUSTER__INGRESS_HTTP_PORT": "0",
-        "ATOLL_CLUSTER__INGRESS_HTTPS_PORT": "0",
-        "PYTHONUNBUFFERED": "1",
-        **env,
-    }
-    if "ATOLL_ADMIN_PASSWORD" not in env:
-        settings["ATOLL_ADMIN_PASSWORD"] = ""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "atoll", "up", "--data-dir", str(data_dir), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,  # what it tells a person goes to stderr
-        text=True,
-        env={k: v for k, v in {**os.environ, **settings}.items() if v != ""},
-    )
-    atoll = Atoll(process, "", data_dir)
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            atoll.lines.append(line.rstrip("\n"))
-
-    atoll.reader = threading.Thread(target=read, daemon=True)
-    atoll.reader.start()
-    found = eventually(
-        lambda: (
-            next((x for x in atoll.lines if x.startswith("http://")), None)
-            or (process.poll() is not None and "exited")
-        ),
-        timeout=60,
-        what="atoll up printing its URL",
-    )
-    assert found != "exited", f"atoll up exited with {process.returncode}"
-    atoll.url = found
-    return atoll
-
-
-@pytest.fixture(scope="module")
-def atoll(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Atoll]:
-    found = start_atoll(tmp_path_factory.mktemp("atoll-up") / "data")
-    yield found
-    found.stop()
-
-
-def http() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    return session
 
 
 def test_health_readiness_and_metrics(atoll: Atoll) -> None:
@@ -115,7 +34,12 @@ def test_health_readiness_and_metrics(atoll: Atoll) -> None:
 
 
 def test_unknown_routes_answer_problem_json(atoll: Atoll) -> None:
-    response = http().get(f"{atoll.url}/kapis/nothing.atoll.io/v1alpha1/things", timeout=5)
+    anonymous = http().get(f"{atoll.url}/kapis/nothing.atoll.io/v1alpha1/things", timeout=5)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="atoll"'
+    session = as_user(login(atoll))
+    response = session.get(f"{atoll.url}/kapis/nothing.atoll.io/v1alpha1/things", timeout=5)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
@@ -176,15 +100,6 @@ def test_a_plain_text_password_written_directly_is_hashed_and_the_user_active(
     assert isinstance(spec, dict) and isinstance(meta, dict)
     assert verify_password(spec["password"], "P@ssw0rd-dev1")
     assert meta["annotations"]["iam.atoll.io/password-encrypted"] == "true"
-
-
-def admin_password(atoll: Atoll) -> str:
-    (shown,) = [x for x in atoll.lines if x.startswith(PASSWORD_LINE)]
-    return shown.removeprefix(PASSWORD_LINE)
-
-
-def token(atoll: Atoll, **form: str) -> requests.Response:
-    return http().post(f"{atoll.url}/oauth/token", data=form, timeout=10)
 
 
 def test_oauth_password_and_refresh_grants(atoll: Atoll) -> None:

@@ -1,9 +1,9 @@
 """``create_app``: Atoll's ASGI application, its parts chosen by the caller.
 
-The request pipeline (request info → authentication → authorization → audit → route)
-grows here issue by issue; so far the app serves its own health, readiness and metrics,
-answers errors as problem+json, and mounts each component's routes (under ``/kapis`` or
-``/oauth``, as each router says).
+Every request passes the request pipeline (``pipeline.py``: request info → authentication
+→ authorization → route → audit), whose hooks the components fill at start. The app serves
+its own health, readiness and metrics, answers errors as problem+json, and mounts each
+component's routes (under ``/kapis``, ``/api``, ``/apis`` or ``/oauth``, as each says).
 The host cluster is reached through one ``KubeClient``, opened and closed by the app's
 lifespan.
 """
@@ -27,6 +27,7 @@ from .components import Component, ComponentContext
 from .controlling import run_controllers
 from .installing import install_crds
 from .observing import observe
+from .pipeline import RequestPipeline
 from .problems import install_problem_handlers
 
 __all__ = ["create_app"]
@@ -52,9 +53,9 @@ def create_app(
     failed: list[str] = []
 
     async def start_components(client: KubeClient) -> None:
+        context = ComponentContext(client, admin_password, tell, data_dir, pipeline)
         try:
             await install_crds(client, [crd for c in components for crd in c.crds])
-            context = ComponentContext(client, admin_password, tell, data_dir, pipeline)
             for component in components:
                 if component.start is not None:
                     await component.start(context)
@@ -63,7 +64,11 @@ def create_app(
             failed.append(str(error) or type(error).__name__)
             return
         started.set()
-        await run_controllers(client, components)
+        async with asyncio.TaskGroup() as group:
+            for component in components:
+                if component.run is not None:
+                    group.create_task(component.run(context), name=f"component {component.name}")
+            group.create_task(run_controllers(client, components), name="controllers")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,6 +91,8 @@ def create_app(
         openapi_url="/kapis/openapi.json",
     )
     install_problem_handlers(app)
+    pipeline.public += ["/healthz", "/readyz", "/metrics", "/oauth/", "/kapis/openapi.json"]
+    app.add_middleware(RequestPipeline, pipeline=pipeline)  # inside observe's: 401s counted
 
     async def cluster_ready() -> str | None:
         client = state.get("host")

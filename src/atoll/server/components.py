@@ -11,7 +11,7 @@ controllers, CRDs and console extensions. Components never import each other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -49,6 +49,8 @@ class Component:
     routers: Sequence[APIRouter] = field(default_factory=tuple)
     crds: Sequence[dict[str, Any]] = field(default_factory=tuple)  # installed before start
     start: Callable[[ComponentContext], Awaitable[None]] | None = None
+    # Run on every replica from start until the server stops: the caches it serves from.
+    run: Callable[[ComponentContext], Coroutine[Any, Any, None]] | None = None
     # Run, leader-elected (one replica at a time), once the component has started.
     controllers: Sequence[Callable[[], Controller]] = field(default_factory=tuple)
     # Whether this component is ready to serve (its caches synced, its CRDs installed).

@@ -1,17 +1,29 @@
-"""The iam component's declaration (entry point ``iam`` in ``atoll.components``)."""
+"""The iam component's declaration (entry point ``iam`` in ``atoll.components``).
+
+At start it loads the token signing key, makes the built-in roles and the ``admin`` user,
+and installs the pipeline's authenticator (tokens) and authorizer (roles at four levels).
+On every replica it runs the informers both decide from; it is ready once they synced.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
 from atoll.kube.client import KubeClient
+from atoll.kube.informers import InformerFactory
+from atoll.server.access import Decision, Principal, RequestInfo
 from atoll.server.components import Component, ComponentContext
 
 from .admin import ensure_admin
+from .authenticating import TokenAuthenticator
+from .authorizing import RoleAuthorizer
 from .crds import CRDS
+from .logins import LoginLimiter
 from .oauth import oauth_router
+from .roles import ensure_builtin_roles
 from .tokens import TokenIssuer, load_or_create_signing_key
 from .users import UserController
 
@@ -24,6 +36,11 @@ class _Started:
 
     _client: KubeClient | None = None
     _issuer: TokenIssuer | None = None
+    authenticator: TokenAuthenticator | None = None
+    authorizer: RoleAuthorizer | None = None
+    _limiter: LoginLimiter | None = None
+    factory: InformerFactory | None = None
+    synced: asyncio.Event = field(default_factory=asyncio.Event)
 
     def client(self) -> KubeClient:
         if self._client is None:
@@ -35,20 +52,61 @@ class _Started:
             raise HTTPException(503, "Atoll is starting; try again in a moment")
         return self._issuer
 
+    def limiter(self) -> LoginLimiter:
+        if self._limiter is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._limiter
+
+    def ready(self) -> bool:
+        return (
+            self.authenticator is not None
+            and self.authenticator.synced
+            and self.authorizer is not None
+            and self.authorizer.synced
+            and self._limiter is not None
+            and self._limiter.synced
+        )
+
 
 def component() -> Component:
     started = _Started()
 
     async def start(context: ComponentContext) -> None:
         key = await load_or_create_signing_key(context.client)
+        await ensure_builtin_roles(context.client)
         await ensure_admin(context.client, password=context.admin_password, tell=context.tell)
-        started._client, started._issuer = context.client, TokenIssuer(key)
+        issuer = TokenIssuer(key)
+        factory = InformerFactory(context.client)
+        authenticator = TokenAuthenticator(factory, issuer)
+        authorizer = RoleAuthorizer(factory)
+        started._limiter = LoginLimiter(factory, context.client)
+        started._client, started._issuer, started.factory = context.client, issuer, factory
+        started.authenticator, started.authorizer = authenticator, authorizer
+
+        async def authorize(who: Principal, info: RequestInfo) -> Decision:
+            if not authorizer.synced:
+                await factory.wait_synced()
+            return authorizer.decide(who, info)
+
+        async def authenticate(token: str) -> Principal | None:
+            if not authenticator.synced:
+                await factory.wait_synced()
+            return await authenticator(token)
+
+        context.pipeline.authenticate = authenticate
+        context.pipeline.authorize = authorize
+
+    async def run(context: ComponentContext) -> None:
+        assert started.factory is not None, "run after start"
+        await started.factory.run()
 
     return Component(
         name="iam",
         description="Users, roles at four levels, logins and tokens.",
-        routers=(oauth_router(started.client, started.issuer),),
+        routers=(oauth_router(started.client, started.issuer, started.limiter),),
         crds=CRDS,
         start=start,
+        run=run,
         controllers=(UserController,),
+        ready=started.ready,
     )

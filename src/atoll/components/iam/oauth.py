@@ -1,8 +1,9 @@
 """``POST /oauth/token``: OAuth 2.0 password and refresh-token grants (RFC 6749 §4.3, §6).
 
-Form-encoded, as the RFC says; ``client_id`` is optional (the console is the built-in
-client). A good answer is ``{access_token, refresh_token, token_type, expires_in}``;
-errors are problem+json carrying the RFC's ``error`` code (``invalid_request``,
+Also ``POST /oauth/revoke`` (RFC 7009). Failed logins are limited and every login is
+recorded (``logins.py``). Form-encoded, as the RFC says; ``client_id`` is optional (the
+console is the built-in client). A good answer is ``{access_token, refresh_token,
+token_type, expires_in}``; errors are problem+json carrying the RFC's ``error`` code (``invalid_request``,
 ``unsupported_grant_type``, ``invalid_grant``), so OAuth clients and Atoll's own error
 handling both understand them. Wrong credentials and unknown users get the same answer.
 The password check (argon2id, tens of milliseconds of CPU) runs off the event loop.
@@ -15,13 +16,15 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from atoll.errors import NotFound
 from atoll.kube.client import KubeClient, Object
 from atoll.server.problems import problem
 
 from .admin import USERS
+from .authenticating import revoke
+from .logins import LoginLimiter
 from .passwords import verify_password
 from .tokens import ACCESS_TTL, InvalidToken, TokenIssuer
 
@@ -50,8 +53,13 @@ def _disabled(user: Object) -> bool:
     return (user.get("status") or {}).get("state") == "Disabled"
 
 
-def oauth_router(client: Callable[[], KubeClient], issuer: Callable[[], TokenIssuer]) -> APIRouter:
-    """The routes; ``client`` and ``issuer`` are read per request (made at start)."""
+def oauth_router(
+    client: Callable[[], KubeClient],
+    issuer: Callable[[], TokenIssuer],
+    limiter: Callable[[], LoginLimiter],
+) -> APIRouter:
+    """The routes; ``client``, ``issuer`` and ``limiter`` are read per request (made at
+    start)."""
     router = APIRouter(prefix="/oauth", tags=["oauth"])
 
     async def user_named(name: str) -> Object | None:
@@ -68,13 +76,29 @@ def oauth_router(client: Callable[[], KubeClient], issuer: Callable[[], TokenIss
             name, password = form.get("username", ""), form.get("password", "")
             if not name or not password:
                 return _error(400, "invalid_request", "username and password are required")
+            source = request.client.host if request.client else ""
+            agent = request.headers.get("user-agent", "")
+            wait = limiter().retry_after(name, source)
+            if wait is not None:
+                response = _error(
+                    429, "too_many_requests", "too many failed logins; try again later"
+                )
+                response.headers["Retry-After"] = str(wait)
+                return response
             user = await user_named(name)
             stored = ((user or {}).get("spec") or {}).get("password") or ""
             ok = await asyncio.to_thread(verify_password, stored, password) if stored else False
             if user is None or not ok:
+                await limiter().record(
+                    name, source, success=False, user_agent=agent, reason=_BAD_CREDENTIALS
+                )
                 return _error(400, "invalid_grant", _BAD_CREDENTIALS)
             if _disabled(user):
+                await limiter().record(
+                    name, source, success=False, user_agent=agent, reason="disabled"
+                )
                 return _error(400, "invalid_grant", f"user {name} is disabled")
+            await limiter().record(name, source, success=True, user_agent=agent)
             return _tokens(issuer(), name)
         if grant == "refresh_token":
             try:
@@ -86,5 +110,22 @@ def oauth_router(client: Callable[[], KubeClient], issuer: Callable[[], TokenIss
                 return _error(400, "invalid_grant", "the user is gone or disabled")
             return _tokens(issuer(), str(claims["sub"]))
         return _error(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
+
+    @router.post("/revoke", summary="Revoke an access or refresh token (RFC 7009)")
+    async def revoke_token(request: Request) -> Response:
+        """Whoever holds a token may revoke it. As RFC 7009 says, the answer is 200 whether
+        or not the token was valid, so it tells nothing about tokens."""
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        token = form.get("token", "")
+        if not token:
+            return _error(400, "invalid_request", "token is required")
+        for kind in ("access", "refresh"):
+            try:
+                claims = issuer().verify(token, kind)
+            except InvalidToken:
+                continue
+            await revoke(client(), claims)
+            break
+        return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
     return router

@@ -4,22 +4,27 @@ A User written to the cluster directly (``kubectl apply``, say) may carry a plai
 ``spec.password``; the controller replaces it with its argon2id hash and marks the User
 ``iam.atoll.io/password-encrypted: "true"`` — within moments, as KubeSphere's user
 controller does. A User without ``status.state`` becomes ``Active`` (so a new user can log
-in at once); ``Disabled`` is left for an administrator to set and clear.
+in at once); ``Disabled`` is left for an administrator to set and clear. Each user has the
+platform role its label ``iam.atoll.io/globalrole`` names (``platform-regular`` without one)
+through one GlobalRoleBinding, which the controller keeps and which goes with the user.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import ControllerContext
-from atoll.errors import Conflict, NotFound
+from atoll.errors import AlreadyExists, Conflict, NotFound
 from atoll.kube.client import Object
 from atoll.kube.informers import Informer
 
 from .admin import USERS
+from .authorizing import GLOBAL_ROLE_BINDINGS
 from .passwords import ENCRYPTED_ANNOTATION, hash_password
+from .roles import DEFAULT_GLOBAL_ROLE, GLOBAL_ROLE_LABEL, USER_LABEL, global_role_binding
 
 __all__ = ["UserController", "needs_hashing"]
 
@@ -39,6 +44,17 @@ class UserController:
         self._ctx = ctx
         self._users: Informer = ctx.informers.informer(USERS)
         self._users.add_handler(on_add=ctx.enqueue, on_update=lambda _old, new: ctx.enqueue(new))
+        self._bindings: Informer = ctx.informers.informer(GLOBAL_ROLE_BINDINGS)
+        self._bindings.add_indexer(USER_LABEL, _user_label)
+        self._bindings.add_handler(
+            on_delete=lambda binding: self._user_changed(binding),
+            on_update=lambda _old, new: self._user_changed(new),
+        )
+
+    def _user_changed(self, binding: Object) -> None:
+        user = _user_label(binding)
+        if user:
+            self._ctx.queue.add(user[0])
 
     async def reconcile(self, key: str) -> Result:
         user = self._users.get(key)
@@ -52,6 +68,8 @@ class UserController:
                 now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 status = {"state": "Active", "lastTransitionTime": now}
                 await self._ctx.client.replace_status(USERS, {**user, "status": status})
+                return Result()
+            await self._bind_global_role(user)
         except Conflict:
             return Result(requeue=True)  # changed meanwhile: look again at the newest
         except NotFound:
@@ -64,3 +82,20 @@ class UserController:
         spec = {**user["spec"], "password": hash_password(str(user["spec"]["password"]))}
         await self._ctx.client.replace(USERS, {**user, "metadata": meta, "spec": spec})
         logger.info("user %s: a plain-text password was replaced by its hash", meta["name"])
+
+    async def _bind_global_role(self, user: Object) -> None:
+        meta = user["metadata"]
+        role = (meta.get("labels") or {}).get(GLOBAL_ROLE_LABEL) or DEFAULT_GLOBAL_ROLE
+        wanted = global_role_binding(user, role)
+        have = {b["metadata"]["name"]: b for b in self._bindings.by_index(USER_LABEL, meta["name"])}
+        for name in have.keys() - {wanted["metadata"]["name"]}:
+            with contextlib.suppress(NotFound):
+                await self._ctx.client.delete(GLOBAL_ROLE_BINDINGS, name)
+        if wanted["metadata"]["name"] not in have:
+            with contextlib.suppress(AlreadyExists):
+                await self._ctx.client.create(GLOBAL_ROLE_BINDINGS, wanted)
+
+
+def _user_label(obj: Object) -> list[str]:
+    value = ((obj.get("metadata") or {}).get("labels") or {}).get(USER_LABEL)
+    return [str(value)] if value else []

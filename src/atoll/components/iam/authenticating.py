@@ -1,0 +1,101 @@
+"""Who a bearer token stands for, and revoking tokens, with no state in the server.
+
+An access token is good while it verifies (signature, expiry, kind), its user exists and
+is not ``Disabled``, and its id is not revoked. Users and revocations come from informers
+on the host cluster, so a disabled user's tokens stop working on every replica as soon as
+the watch brings the change (well within the 10 s the issue allows), and a token revoked
+on one replica is refused by all.
+
+Revoked token ids live in one ConfigMap, ``kube-system/atoll-revoked-tokens``: its keys are
+token ids and its values their expiry (unix seconds); entries past their expiry are dropped
+on each write, so it stays as small as the tokens still alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from atoll.errors import AlreadyExists, Conflict, NotFound
+from atoll.kube.client import KubeClient, ResourceType
+from atoll.kube.informers import Informer, InformerFactory
+from atoll.server.access import Principal
+
+from .admin import USERS
+from .tokens import InvalidToken, TokenIssuer
+
+__all__ = ["REVOKED", "TokenAuthenticator", "revoke"]
+
+logger = logging.getLogger(__name__)
+
+CONFIG_MAPS = ResourceType("", "v1", "configmaps", "ConfigMap", True)
+REVOKED = ("kube-system", "atoll-revoked-tokens")
+AUTHENTICATED = "system:authenticated"
+
+
+class TokenAuthenticator:
+    def __init__(self, factory: InformerFactory, issuer: TokenIssuer) -> None:
+        self.issuer = issuer
+        self._users: Informer = factory.informer(USERS)
+        self._revoked: Informer = factory.informer(CONFIG_MAPS, namespace=REVOKED[0])
+
+    @property
+    def synced(self) -> bool:
+        return self._users.has_synced and self._revoked.has_synced
+
+    def revoked(self, token_id: str) -> bool:
+        found = self._revoked.get(f"{REVOKED[0]}/{REVOKED[1]}")
+        return found is not None and token_id in (found.get("data") or {})
+
+    async def __call__(self, token: str) -> Principal | None:
+        try:
+            claims = self.issuer.verify(token, "access")
+        except InvalidToken:
+            return None
+        if self.revoked(str(claims.get("jti", ""))):
+            return None
+        name = str(claims["sub"])
+        user = self._users.get(name)
+        if user is None or (user.get("status") or {}).get("state") == "Disabled":
+            return None
+        return Principal(name, (AUTHENTICATED,))
+
+
+async def revoke(client: KubeClient, claims: dict[str, Any]) -> None:
+    """Record the token with these claims as revoked until it would have expired anyway."""
+    namespace, name = REVOKED
+    token_id, expires = str(claims.get("jti", "")), int(claims.get("exp", 0))
+    if not token_id:
+        return
+    for _ in range(10):
+        now = int(time.time())
+        try:
+            found = await client.get(CONFIG_MAPS, name, namespace=namespace)
+        except NotFound:
+            fresh = {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": namespace},
+                "data": {token_id: str(expires)},
+            }
+            try:
+                await client.create(CONFIG_MAPS, fresh)
+                return
+            except AlreadyExists:
+                continue
+        data = {k: v for k, v in (found.get("data") or {}).items() if _alive(v, now)}
+        data[token_id] = str(expires)
+        try:
+            await client.replace(CONFIG_MAPS, {**found, "data": data})
+            return
+        except Conflict:
+            continue  # another revocation landed meanwhile: merge with it
+    logger.warning("revoking a token kept conflicting; it expires on its own at %d", expires)
+
+
+def _alive(value: str, now: int) -> bool:
+    try:
+        return int(value) > now
+    except ValueError:
+        return False

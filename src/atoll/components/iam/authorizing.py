@@ -1,0 +1,229 @@
+"""The one authorizer: roles at four levels, granted downward.
+
+A request is allowed when a rule of some role bound to the caller (as a User, or through one
+of its Groups) allows it, looked for level by level:
+
+1. **platform** — GlobalRoleBindings → GlobalRoles: anything, anywhere (``platform-admin``);
+2. **cluster** — ClusterRoleBindings → ClusterRoles: anything in the cluster (everything but
+   a workspace's own, workspace-level resources, which belong to the workspace);
+3. **workspace** — WorkspaceRoleBindings → WorkspaceRoles, for a request in the workspace:
+   on the workspace itself (``/kapis/…/workspaces/<ws>/…``) or in any of its projects (a
+   namespace labelled ``atoll.io/workspace=<ws>``);
+4. **project** — RoleBindings in the namespace → Roles there, or ClusterRoles.
+
+A user may also always read its own User, change its own password and get its own
+kubeconfig, as in KubeSphere. Everything is answered from informers' caches, so a check
+costs microseconds and a change of roles is in force as soon as the watch brings it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from atoll.kube.client import Object, ResourceType
+from atoll.kube.informers import Informer, InformerFactory
+from atoll.server.access import Decision, Principal, RequestInfo
+
+from .crds import GROUP, VERSION
+from .rbac import any_rule_allows, subject_keys, subjects_of
+
+__all__ = [
+    "CLUSTER_ROLES",
+    "CLUSTER_ROLE_BINDINGS",
+    "GLOBAL_ROLES",
+    "GLOBAL_ROLE_BINDINGS",
+    "NAMESPACES",
+    "ROLES",
+    "ROLE_BINDINGS",
+    "WORKSPACE_LABEL",
+    "WORKSPACE_ROLES",
+    "WORKSPACE_ROLE_BINDINGS",
+    "RoleAuthorizer",
+]
+
+GLOBAL_ROLES = ResourceType(GROUP, VERSION, "globalroles", "GlobalRole", False)
+GLOBAL_ROLE_BINDINGS = ResourceType(
+    GROUP, VERSION, "globalrolebindings", "GlobalRoleBinding", False
+)
+WORKSPACE_ROLES = ResourceType(GROUP, VERSION, "workspaceroles", "WorkspaceRole", False)
+WORKSPACE_ROLE_BINDINGS = ResourceType(
+    GROUP, VERSION, "workspacerolebindings", "WorkspaceRoleBinding", False
+)
+_RBAC = "rbac.authorization.k8s.io"
+CLUSTER_ROLES = ResourceType(_RBAC, "v1", "clusterroles", "ClusterRole", False)
+CLUSTER_ROLE_BINDINGS = ResourceType(
+    _RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False
+)
+ROLES = ResourceType(_RBAC, "v1", "roles", "Role", True)
+ROLE_BINDINGS = ResourceType(_RBAC, "v1", "rolebindings", "RoleBinding", True)
+NAMESPACES = ResourceType("", "v1", "namespaces", "Namespace", False)
+
+WORKSPACE_LABEL = "atoll.io/workspace"  # on namespaces: the project's workspace
+WORKSPACE_OF_ROLE = "tenant.atoll.io/workspace"  # on WorkspaceRoles and their bindings
+_SUBJECT = "subject"
+_WORKSPACE = "workspace"
+
+
+def _label(obj: Object, name: str) -> str:
+    return str(((obj.get("metadata") or {}).get("labels") or {}).get(name, ""))
+
+
+def _by_workspace_label(label: str) -> Callable[[Object], list[str]]:
+    def index(obj: Object) -> list[str]:
+        value = _label(obj, label)
+        return [value] if value else []
+
+    return index
+
+
+class RoleAuthorizer:
+    """Decides from the informers it registers on ``factory`` (start the factory after)."""
+
+    def __init__(self, factory: InformerFactory) -> None:
+        def watched(rt: ResourceType) -> Informer:
+            return factory.informer(rt)
+
+        self._global_roles = watched(GLOBAL_ROLES)
+        self._global_bindings = watched(GLOBAL_ROLE_BINDINGS)
+        self._workspace_roles = watched(WORKSPACE_ROLES)
+        self._workspace_bindings = watched(WORKSPACE_ROLE_BINDINGS)
+        self._cluster_roles = watched(CLUSTER_ROLES)
+        self._cluster_bindings = watched(CLUSTER_ROLE_BINDINGS)
+        self._roles = watched(ROLES)
+        self._role_bindings = watched(ROLE_BINDINGS)
+        self._namespaces = watched(NAMESPACES)
+        for informer in (
+            self._global_bindings,
+            self._workspace_bindings,
+            self._cluster_bindings,
+            self._role_bindings,
+        ):
+            informer.add_indexer(_SUBJECT, subjects_of)
+        self._workspace_bindings.add_indexer(_WORKSPACE, _by_workspace_label(WORKSPACE_OF_ROLE))
+        self._namespaces.add_indexer(_WORKSPACE, _by_workspace_label(WORKSPACE_LABEL))
+        self._informers = [
+            self._global_roles,
+            self._global_bindings,
+            self._workspace_roles,
+            self._workspace_bindings,
+            self._cluster_roles,
+            self._cluster_bindings,
+            self._roles,
+            self._role_bindings,
+            self._namespaces,
+        ]
+
+    @property
+    def synced(self) -> bool:
+        return all(i.has_synced for i in self._informers)
+
+    # -- bindings ------------------------------------------------------------------------
+
+    def _bindings(self, informer: Informer, who: Principal) -> list[Object]:
+        found: dict[str, Object] = {}
+        for key in subject_keys(who):
+            for binding in informer.by_index(_SUBJECT, key):
+                meta = binding.get("metadata") or {}
+                found[f"{meta.get('namespace', '')}/{meta.get('name', '')}"] = binding
+        return list(found.values())
+
+    def _role_of(self, binding: Object, namespace: str = "") -> Object | None:
+        ref = binding.get("roleRef") or {}
+        kind, name = ref.get("kind", ""), ref.get("name", "")
+        if kind == "GlobalRole":
+            return self._global_roles.get(name)
+        if kind == "WorkspaceRole":
+            return self._workspace_roles.get(name)
+        if kind == "ClusterRole":
+            return self._cluster_roles.get(name)
+        if kind == "Role" and namespace:
+            return self._roles.get(f"{namespace}/{name}")
+        return None
+
+    def workspace_of(self, namespace: str) -> str:
+        found = self._namespaces.get(namespace)
+        return _label(found, WORKSPACE_LABEL) if found is not None else ""
+
+    def namespaces_of(self, workspace: str) -> list[str]:
+        return sorted(
+            str(ns["metadata"]["name"]) for ns in self._namespaces.by_index(_WORKSPACE, workspace)
+        )
+
+    # -- deciding ------------------------------------------------------------------------
+
+    async def __call__(self, who: Principal, info: RequestInfo) -> Decision:
+        return self.decide(who, info)
+
+    def decide(self, who: Principal, info: RequestInfo) -> Decision:
+        if who.anonymous:
+            return Decision(False, "log in first")
+        if _own(who, info):
+            return Decision(True, "own user")
+        for binding in self._bindings(self._global_bindings, who):
+            if any_rule_allows(self._role_of(binding), info):
+                return Decision(True, f"platform role {binding['roleRef']['name']}")
+        if not info.workspace or info.namespace:
+            for binding in self._bindings(self._cluster_bindings, who):
+                if any_rule_allows(self._role_of(binding), info):
+                    return Decision(True, f"cluster role {binding['roleRef']['name']}")
+        workspace = info.workspace or (self.workspace_of(info.namespace) if info.namespace else "")
+        if workspace:
+            for binding in self._bindings(self._workspace_bindings, who):
+                if _label(binding, WORKSPACE_OF_ROLE) != workspace:
+                    continue
+                if any_rule_allows(self._role_of(binding), info):
+                    return Decision(True, f"workspace role {binding['roleRef']['name']}")
+        if info.namespace:
+            for binding in self._bindings(self._role_bindings, who):
+                if (binding.get("metadata") or {}).get("namespace") != info.namespace:
+                    continue
+                if any_rule_allows(self._role_of(binding, info.namespace), info):
+                    return Decision(True, f"project role {binding['roleRef']['name']}")
+        what = info.resource or info.path
+        where = f" in namespace {info.namespace}" if info.namespace else ""
+        where = where or (f" in workspace {info.workspace}" if info.workspace else "")
+        return Decision(False, f'user "{who.name}" cannot {info.verb} {what}{where}')
+
+    def visible_namespaces(self, who: Principal, info: RequestInfo) -> set[str] | None:
+        """Where ``who`` may do ``info`` (a list, say) namespace by namespace: None when
+        everywhere (a platform or cluster grant), else the namespaces it may."""
+        if self.decide(who, info.scoped(namespace="", workspace="")).allowed:
+            return None
+        candidates: set[str] = set()
+        for binding in self._bindings(self._role_bindings, who):
+            candidates.add(str((binding.get("metadata") or {}).get("namespace", "")))
+        for binding in self._bindings(self._workspace_bindings, who):
+            candidates.update(self.namespaces_of(_label(binding, WORKSPACE_OF_ROLE)))
+        return {
+            ns
+            for ns in candidates
+            if ns and self.decide(who, info.scoped(namespace=ns, workspace="")).allowed
+        }
+
+    def visible_workspaces(self, who: Principal, info: RequestInfo) -> set[str] | None:
+        """The workspaces where ``who`` may do ``info``; None when all of them."""
+        if self.decide(who, info.scoped(namespace="", workspace="")).allowed:
+            return None
+        candidates = {
+            _label(b, WORKSPACE_OF_ROLE) for b in self._bindings(self._workspace_bindings, who)
+        }
+        candidates |= {
+            self.workspace_of(str((b.get("metadata") or {}).get("namespace", "")))
+            for b in self._bindings(self._role_bindings, who)
+        }
+        return {
+            ws
+            for ws in candidates
+            if ws and self.decide(who, info.scoped(workspace=ws, namespace="")).allowed
+        }
+
+
+def _own(who: Principal, info: RequestInfo) -> bool:
+    """A user's own User (read), password (change) and kubeconfig."""
+    if info.resource != "users" or info.name != who.name:
+        return False
+    if info.subresource == "password":
+        return info.verb in ("update", "patch", "create")
+    if info.subresource == "kubeconfig":
+        return info.verb == "get"
+    return not info.subresource and info.verb == "get"

@@ -1,0 +1,121 @@
+"""Running ``atoll up`` as a user does, for the server's tests: start it, wait for its URL,
+log in, and stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from tests.conftest import KUBECTL, unique_pod_network, unique_service_cidr
+from tests.waiting import eventually
+
+PASSWORD_LINE = "admin password (shown once; change it at first login): "
+
+
+@dataclass
+class Atoll:
+    process: subprocess.Popen[str]
+    url: str
+    data_dir: Path
+    lines: list[str] = field(default_factory=list)
+    reader: threading.Thread = field(default_factory=threading.Thread)
+
+    def kubectl(self, *args: str) -> str:
+        kubeconfig = self.data_dir / "cluster" / "kubeconfig"
+        return subprocess.run(
+            [str(KUBECTL), f"--kubeconfig={kubeconfig}", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        self.reader.join(timeout=10)  # it ends at the pipe's end
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return code
+
+
+def start_atoll(data_dir: Path, **env: str) -> Atoll:
+    bridge, pod_cidr = unique_pod_network(data_dir)
+    settings = {
+        "ATOLL_CLUSTER__SERVICE_CIDR": unique_service_cidr(),
+        "ATOLL_CLUSTER__BRIDGE": bridge,
+        "ATOLL_CLUSTER__POD_CIDR": pod_cidr,
+        "ATOLL_CLUSTER__INGRESS_HTTP_PORT": "0",
+        "ATOLL_CLUSTER__INGRESS_HTTPS_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    if "ATOLL_ADMIN_PASSWORD" not in env:
+        settings["ATOLL_ADMIN_PASSWORD"] = ""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "atoll", "up", "--data-dir", str(data_dir), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # what it tells a person goes to stderr
+        text=True,
+        env={k: v for k, v in {**os.environ, **settings}.items() if v != ""},
+    )
+    atoll = Atoll(process, "", data_dir)
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            atoll.lines.append(line.rstrip("\n"))
+
+    atoll.reader = threading.Thread(target=read, daemon=True)
+    atoll.reader.start()
+    found = eventually(
+        lambda: (
+            next((x for x in atoll.lines if x.startswith("http://")), None)
+            or (process.poll() is not None and "exited")
+        ),
+        timeout=60,
+        what="atoll up printing its URL",
+    )
+    assert found != "exited", f"atoll up exited with {process.returncode}"
+    atoll.url = found
+    return atoll
+
+
+def http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def admin_password(atoll: Atoll) -> str:
+    (shown,) = [x for x in atoll.lines if x.startswith(PASSWORD_LINE)]
+    return shown.removeprefix(PASSWORD_LINE)
+
+
+def token(atoll: Atoll, **form: str) -> requests.Response:
+    return http().post(f"{atoll.url}/oauth/token", data=form, timeout=10)
+
+
+def ready(atoll: Atoll) -> None:
+    eventually(lambda: http().get(f"{atoll.url}/readyz", timeout=5).status_code == 200)
+
+
+def login(atoll: Atoll, username: str = "admin", password: str | None = None) -> str:
+    """An access token for ``username`` (the admin, with its shown password, by default)."""
+    password = admin_password(atoll) if password is None else password
+    answer = token(atoll, grant_type="password", username=username, password=password)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def as_user(bearer: str) -> requests.Session:
+    session = http()
+    session.headers["Authorization"] = f"Bearer {bearer}"
+    return session
