@@ -108,7 +108,9 @@ def ready(atoll: Atoll) -> None:
 
 
 def login(atoll: Atoll, username: str = "admin", password: str | None = None) -> str:
-    """An access token for ``username`` (the admin, with its shown password, by default)."""
+    """An access token for ``username`` (the admin, with its shown password, by default),
+    once Atoll is ready."""
+    ready(atoll)
     password = admin_password(atoll) if password is None else password
     answer = token(atoll, grant_type="password", username=username, password=password)
     assert answer.status_code == 200, answer.text

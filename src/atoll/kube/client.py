@@ -14,17 +14,19 @@ the class for its HTTP code that carries the server's reason (410 ``Gone`` is an
 ``Expired``, 504 ``Timeout`` a ``ServiceUnavailable``), so callers can always decide by type.
 Unreachable servers and broken connections raise ``ConnectionFailed`` (a
 ``ServiceUnavailable``): retry it. ``retry_after`` carries ``Retry-After`` of a 429.
-Tokens are sent only as headers and never logged.
+Tokens are sent only as headers and never logged. A token file (a Pod's service account,
+which the kubelet rotates) is re-read every minute, and at the next request after a 401.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import sys
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
 from urllib.parse import quote, urlencode
@@ -208,6 +210,12 @@ class KubeClient:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
+    def _after_failure(self, status: int) -> None:
+        # As client-go's cached token source: a 401 may mean the token file has rotated
+        # since it was last read, so the next request reads it again instead of waiting.
+        if status == 401:
+            self._token_read = float("-inf")
+
     # -- the escape hatch ----------------------------------------------------------------
 
     async def request(
@@ -249,6 +257,7 @@ class KubeClient:
             raise self._connection_failed(method, path, exc) from exc
         logger.debug("%s %s -> %d", method, path, status)
         if status >= 400:
+            self._after_failure(status)
             raise error_from_response(status, raw, retry_after=retry_after)
         if kind == "application/json" or kind.endswith("+json"):
             return orjson.loads(raw) if raw else None
@@ -443,6 +452,7 @@ class KubeClient:
                 url, headers=headers, timeout=timeout, server_hostname=self.config.tls_server_name
             ) as response:
                 if response.status >= 400:
+                    self._after_failure(response.status)
                     raw = await response.read()
                     retry_after = response.headers.get("Retry-After")
                     raise error_from_response(response.status, raw, retry_after=retry_after)
@@ -456,6 +466,60 @@ class KubeClient:
                         _abort(response)
         except _CONNECTION_ERRORS as exc:
             raise self._connection_failed("WATCH", path, exc) from exc
+
+    # -- pass-through (Atoll's cluster proxy) ---------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def forward(
+        self,
+        method: str,
+        path_and_query: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None = None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send a request as given, with this client's credentials, and yield its response
+        unread, so a proxy can stream it (watches, followed logs). No total timeout."""
+        sent = await self._headers(None, headers.get("Accept", "*/*"))
+        sent.update(
+            {k: v for k, v in headers.items() if k.lower() not in ("authorization", "host")}
+        )
+        url = URL(self._base + path_and_query, encoded=True)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout)
+        try:
+            request = self._session("watches").request(
+                method,
+                url,
+                data=body,
+                headers=sent,
+                timeout=timeout,
+                server_hostname=self.config.tls_server_name,
+                auto_decompress=False,
+            )
+            response = await request.__aenter__()
+        except _CONNECTION_ERRORS as exc:
+            raise self._connection_failed(method, path_and_query, exc) from exc
+        try:
+            yield response
+        finally:
+            response.release()
+
+    async def websocket(
+        self, path_and_query: str, *, protocols: Sequence[str]
+    ) -> aiohttp.ClientWebSocketResponse:
+        """A WebSocket to the cluster (exec, attach, port-forward) with these subprotocols."""
+        headers = await self._headers(None, "*/*")
+        url = URL(self._base + path_and_query, encoded=True)
+        try:
+            return await self._session("watches").ws_connect(
+                url,
+                protocols=tuple(protocols),
+                headers=headers,
+                server_hostname=self.config.tls_server_name,
+                max_msg_size=0,
+            )
+        except _CONNECTION_ERRORS as exc:
+            raise self._connection_failed("GET", path_and_query, exc) from exc
 
     # -- discovery -----------------------------------------------------------------------
 

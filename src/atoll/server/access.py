@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
@@ -31,6 +31,7 @@ __all__ = [
     "Authenticator",
     "Authorizer",
     "Decision",
+    "ObjectHook",
     "Pipeline",
     "Principal",
     "RequestInfo",
@@ -170,6 +171,17 @@ async def _nobody(token: str) -> Principal | None:
     return None
 
 
+@dataclass(frozen=True)
+class ObjectHook:
+    """How one kind of object passes the cluster proxy: ``write`` sees (and may change or
+    refuse, raising an ``ApiError``) each object created or replaced through Atoll;
+    ``read`` changes each object answered (gets, lists, watch events). The iam component
+    hashes a User's password on the way in and leaves it out on the way out."""
+
+    write: Callable[[RequestInfo, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+    read: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
 @dataclass
 class Pipeline:
     """The hooks every request goes through, filled in by the components at start."""
@@ -182,6 +194,8 @@ class Pipeline:
     # Routes that filter what they answer by what the caller may see, instead of being
     # refused whole: (path prefix, verbs). The route asks ``authorize`` per item.
     filtering: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    # Per (API group, resource): what the cluster proxy does to such objects.
+    object_hooks: dict[tuple[str, str], ObjectHook] = field(default_factory=dict)
 
 
 def principal_of(connection: HTTPConnection) -> Principal:

@@ -12,7 +12,8 @@ of its Groups) allows it, looked for level by level:
 4. **project** — RoleBindings in the namespace → Roles there, or ClusterRoles.
 
 A user may also always read its own User, change its own password and get its own
-kubeconfig, as in KubeSphere. Everything is answered from informers' caches, so a check
+kubeconfig, as in KubeSphere, and read the API's discovery documents, as Kubernetes'
+``system:discovery`` allows. Everything is answered from informers' caches, so a check
 costs microseconds and a change of roles is in force as soon as the watch brings it.
 """
 
@@ -159,6 +160,8 @@ class RoleAuthorizer:
             return Decision(False, "log in first")
         if _own(who, info):
             return Decision(True, "own user")
+        if _discovery(info):
+            return Decision(True, "discovery is open to every user")
         for binding in self._bindings(self._global_bindings, who):
             if any_rule_allows(self._role_of(binding), info):
                 return Decision(True, f"platform role {binding['roleRef']['name']}")
@@ -216,6 +219,17 @@ class RoleAuthorizer:
             for ws in candidates
             if ws and self.decide(who, info.scoped(workspace=ws, namespace="")).allowed
         }
+
+
+_DISCOVERY = ("/api", "/apis", "/version", "/openapi", "/kapis")
+
+
+def _discovery(info: RequestInfo) -> bool:
+    """What Kubernetes' ``system:discovery`` grants every authenticated user: the API's
+    groups, versions and schemas (never an object)."""
+    if info.resource_request or info.verb != "get":
+        return False
+    return any(info.path == p or info.path.startswith(p + "/") for p in _DISCOVERY)
 
 
 def _own(who: Principal, info: RequestInfo) -> bool:

@@ -25,6 +25,7 @@ from .logins import LoginLimiter
 from .oauth import oauth_router
 from .roles import ensure_builtin_roles
 from .tokens import TokenIssuer, load_or_create_signing_key
+from .userapi import user_hook, users_router
 from .users import UserController
 
 __all__ = ["component"]
@@ -95,6 +96,7 @@ def component() -> Component:
 
         context.pipeline.authenticate = authenticate
         context.pipeline.authorize = authorize
+        context.pipeline.object_hooks[("iam.atoll.io", "users")] = user_hook(started.client)
 
     async def run(context: ComponentContext) -> None:
         assert started.factory is not None, "run after start"
@@ -103,7 +105,10 @@ def component() -> Component:
     return Component(
         name="iam",
         description="Users, roles at four levels, logins and tokens.",
-        routers=(oauth_router(started.client, started.issuer, started.limiter),),
+        routers=(
+            oauth_router(started.client, started.issuer, started.limiter),
+            users_router(started.client, started.issuer),
+        ),
         crds=CRDS,
         start=start,
         run=run,

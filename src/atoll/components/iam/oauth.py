@@ -3,10 +3,10 @@
 Also ``POST /oauth/revoke`` (RFC 7009). Failed logins are limited and every login is
 recorded (``logins.py``). Form-encoded, as the RFC says; ``client_id`` is optional (the
 console is the built-in client). A good answer is ``{access_token, refresh_token,
-token_type, expires_in}``; errors are problem+json carrying the RFC's ``error`` code (``invalid_request``,
-``unsupported_grant_type``, ``invalid_grant``), so OAuth clients and Atoll's own error
-handling both understand them. Wrong credentials and unknown users get the same answer.
-The password check (argon2id, tens of milliseconds of CPU) runs off the event loop.
+token_type, expires_in}``; errors are problem+json carrying the RFC's ``error`` code
+(``invalid_request``, ``unsupported_grant_type``, ``invalid_grant``), so OAuth clients and
+Atoll's own error handling both understand them. Wrong credentials and unknown users get
+the same answer. The password check (argon2id, tens of milliseconds of CPU) runs off the event loop.
 """
 
 from __future__ import annotations

@@ -45,14 +45,16 @@ class InvalidToken(Exception):
 class TokenIssuer:
     key: bytes
 
-    def issue(self, username: str, kind: Kind) -> str:
+    def issue(self, username: str, kind: Kind, *, ttl: int | None = None) -> str:
         now = int(time.time())
+        if ttl is None:
+            ttl = ACCESS_TTL if kind == "access" else REFRESH_TTL
         claims = {
             "iss": ISSUER,
             "sub": username,
             "typ": kind,
             "iat": now,
-            "exp": now + (ACCESS_TTL if kind == "access" else REFRESH_TTL),
+            "exp": now + ttl,
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self.key, algorithm="HS256")

@@ -1,0 +1,91 @@
+"""The clusters component's declaration (entry point ``clusters`` in ``atoll.components``).
+
+It registers the host cluster as the Cluster ``host`` (its Kubernetes version, node count
+and a ``Ready`` condition, refreshed at every start) and serves the Kubernetes proxy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import HTTPException
+
+from atoll.errors import AlreadyExists, Conflict, NotFound
+from atoll.kube.client import KubeClient, ResourceType
+from atoll.server.access import Pipeline
+from atoll.server.components import Component, ComponentContext
+
+from .crds import CLUSTER_CRD, GROUP, VERSION
+from .proxy import proxy_router
+
+__all__ = ["CLUSTERS", "HOST", "component"]
+
+CLUSTERS = ResourceType(GROUP, VERSION, "clusters", "Cluster", False)
+NODES = ResourceType("", "v1", "nodes", "Node", False)
+HOST = "host"
+HOST_LABEL = "cluster-role.atoll.io/host"
+
+
+@dataclass
+class _Started:
+    _client: KubeClient | None = None
+    _pipeline: Pipeline | None = None
+
+    def client(self) -> KubeClient:
+        if self._client is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._client
+
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._pipeline
+
+
+async def register_host(client: KubeClient) -> None:
+    cluster = {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Cluster",
+        "metadata": {"name": HOST, "labels": {HOST_LABEL: ""}},
+        "spec": {"provider": "atoll", "enable": True, "connection": {"type": "direct"}},
+    }
+    with contextlib.suppress(AlreadyExists):
+        await client.create(CLUSTERS, cluster)
+    version = await client.request("GET", "/version")
+    nodes = await client.list(NODES)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status = {
+        "kubernetesVersion": str((version or {}).get("gitVersion", "")),
+        "nodeCount": len(nodes.get("items") or []),
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "Connected",
+                "message": "Atoll serves this cluster",
+                "lastTransitionTime": now,
+                "lastUpdateTime": now,
+            }
+        ],
+    }
+    with contextlib.suppress(Conflict, NotFound):  # another replica wrote it meanwhile
+        found = await client.get(CLUSTERS, HOST)
+        await client.replace_status(CLUSTERS, {**found, "status": status})
+
+
+def component() -> Component:
+    started = _Started()
+
+    async def start(context: ComponentContext) -> None:
+        await register_host(context.client)
+        started._client, started._pipeline = context.client, context.pipeline
+
+    return Component(
+        name="clusters",
+        description="The clusters Atoll manages (the host for now) and the Kubernetes proxy.",
+        routers=(proxy_router(started.client, started.pipeline),),
+        crds=(CLUSTER_CRD,),
+        start=start,
+    )

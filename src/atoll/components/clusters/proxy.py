@@ -1,0 +1,191 @@
+"""The Kubernetes proxy: ``/api``, ``/apis``, ``/version`` and ``/openapi`` of the host
+cluster, passed through after the request pipeline authorized them.
+
+Requests go to the cluster with Atoll's own credentials, as they are (method, path, query,
+body, ``Accept`` and ``Content-Type``); answers stream back as they come, so watches and
+followed logs flow. WebSockets (exec, attach, port-forward) are joined end to end with the
+subprotocol the cluster chose. Kinds with an ``ObjectHook`` (a User's password) are
+changed on the way in and out: written objects go through ``write`` and every object
+answered, in gets, lists and watch events alike, through ``read``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+from fastapi import APIRouter, Request, WebSocket
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+from starlette.websockets import WebSocketDisconnect
+
+from atoll.errors import ApiError, BadRequest
+from atoll.kube.client import KubeClient
+from atoll.server.access import ObjectHook, Pipeline, RequestInfo, request_info
+
+__all__ = ["proxy_router"]
+
+logger = logging.getLogger(__name__)
+
+_SENT_HEADERS = ("accept", "content-type")
+_KEPT_HEADERS = ("content-type", "content-encoding", "cache-control", "retry-after", "warning")
+_WS_BEARER = "base64url.bearer.authorization.k8s.io."
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _status(error: ApiError) -> Response:
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": str(error),
+        "reason": error.reason,
+        "code": error.code,
+    }
+    return Response(orjson.dumps(body), status_code=error.code, media_type="application/json")
+
+
+def _read_all(hook: ObjectHook, answer: Any) -> Any:
+    assert hook.read is not None
+    if not isinstance(answer, dict):
+        return answer
+    if isinstance(answer.get("items"), list):
+        answer["items"] = [hook.read(i) if isinstance(i, dict) else i for i in answer["items"]]
+        return answer
+    if answer.get("kind") in ("Status", "Table"):
+        return answer
+    return hook.read(answer)
+
+
+async def _read_events(hook: ObjectHook, lines: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    assert hook.read is not None
+    async for line in lines:
+        if not line.strip():
+            continue
+        event = orjson.loads(line)
+        if isinstance(event.get("object"), dict) and event.get("type") != "ERROR":
+            event["object"] = hook.read(event["object"])
+        yield orjson.dumps(event) + b"\n"
+
+
+def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeline]) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def hook_for(info: RequestInfo) -> ObjectHook | None:
+        if not info.resource_request or info.subresource not in ("", "status"):
+            return None
+        return pipeline().object_hooks.get((info.api_group, info.resource))
+
+    async def forward(request: Request) -> Response:
+        info = request.scope.get("atoll.request_info") or request_info(
+            request.method, request.url.path, dict(request.query_params)
+        )
+        body = await request.body() if request.method in ("POST", "PUT", "PATCH") else None
+        if request.method == "DELETE":
+            body = await request.body() or None
+        hook = hook_for(info)
+        if hook is not None and hook.write is not None and info.verb in ("create", "update"):
+            try:
+                written = orjson.loads(body or b"")
+                if not isinstance(written, dict):
+                    raise BadRequest("the body must be an object")
+                body = orjson.dumps(await hook.write(info, written))
+            except orjson.JSONDecodeError:
+                return _status(BadRequest("the body is not valid JSON"))
+            except ApiError as error:
+                return _status(error)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        headers = {k: v for k, v in request.headers.items() if k.lower() in _SENT_HEADERS}
+        if body is not None and "content-type" not in headers:
+            headers["content-type"] = "application/json"  # as the API server assumes
+        opened = client().forward(request.method, target, headers=headers, body=body)
+        try:
+            response = await opened.__aenter__()
+        except ApiError as error:
+            return _status(error)
+        kept = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
+        reads = hook is not None and hook.read is not None and response.status < 400
+        if reads and response.content_type == "application/json" and hook is not None:
+            if info.verb == "watch":
+                return StreamingResponse(
+                    _read_events(hook, response.content),
+                    status_code=response.status,
+                    headers=kept,
+                    background=BackgroundTask(opened.__aexit__, None, None, None),
+                )
+            try:
+                answer = orjson.loads(await response.read())
+            finally:
+                await opened.__aexit__(None, None, None)
+            kept.pop("content-encoding", None)
+            content = orjson.dumps(_read_all(hook, answer))
+            return Response(content, status_code=response.status, headers=kept)
+        return StreamingResponse(
+            response.content.iter_any(),
+            status_code=response.status,
+            headers=kept,
+            background=BackgroundTask(opened.__aexit__, None, None, None),
+        )
+
+    for prefix in ("/api", "/apis", "/version", "/openapi"):
+        router.add_api_route(prefix, forward, methods=_METHODS)
+        router.add_api_route(prefix + "/{rest:path}", forward, methods=_METHODS)
+
+    async def join(websocket: WebSocket) -> None:
+        offered = websocket.headers.get("sec-websocket-protocol", "")
+        protocols = [
+            p.strip()
+            for p in offered.split(",")
+            if p.strip() and not p.strip().startswith(_WS_BEARER)
+        ]
+        query = websocket.url.query
+        query = "&".join(q for q in query.split("&") if not q.startswith("access_token="))
+        target = websocket.url.path + (f"?{query}" if query else "")
+        try:
+            upstream = await client().websocket(target, protocols=protocols)
+        except (ApiError, aiohttp.ClientError) as error:
+            logger.info("a WebSocket to the cluster failed: %s", error)
+            await websocket.close(code=1011, reason=str(error)[:120])
+            return
+        await websocket.accept(subprotocol=upstream.protocol)
+
+        async def inward() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while True:
+                    message = await websocket.receive()
+                    if message["type"] == "websocket.disconnect":
+                        return
+                    if message.get("bytes") is not None:
+                        await upstream.send_bytes(message["bytes"])
+                    elif message.get("text") is not None:
+                        await upstream.send_str(message["text"])
+
+        async def outward() -> None:
+            async for message in upstream:
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    await websocket.send_bytes(message.data)
+                elif message.type == aiohttp.WSMsgType.TEXT:
+                    await websocket.send_text(message.data)
+                else:
+                    return
+
+        tasks = [asyncio.create_task(inward()), asyncio.create_task(outward())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await upstream.close()
+            with contextlib.suppress(RuntimeError):
+                await websocket.close()
+
+    for prefix in ("/api", "/apis"):
+        router.add_api_websocket_route(prefix + "/{rest:path}", join)
+    return router
