@@ -9,12 +9,16 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from atoll.settings import ClusterSettings, ServerSettings, Settings
+
+if TYPE_CHECKING:
+    from atoll.kube.kubeconfig import ClusterConfig
 
 __all__ = ["app", "main"]
 
@@ -109,26 +113,68 @@ def up(
     kubeconfig: Annotated[
         Path | None, typer.Option(help="A real host cluster; without it, the embedded one.")
     ] = None,
+    in_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--in-cluster",
+            help="Run in a Pod: the host cluster is the Pod's own, reached with its service "
+            "account. The default in a Pod unless --kubeconfig is given.",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Start Atoll: the embedded cluster (unless --kubeconfig) and Atoll's server."""
+    """Start Atoll: the embedded cluster (unless --kubeconfig or --in-cluster) and Atoll's
+    server."""
     from atoll.embedded.cluster import DataDirectoryInUse
 
+    if in_cluster and kubeconfig is not None:
+        _usage_error("--in-cluster and --kubeconfig exclude each other: choose one host cluster")
     _setup_logging(log_level)
     root = Settings()
     given = {"data_dir": data_dir, "host": host, "port": port, "kubeconfig": kubeconfig}
     server = root.server.model_copy(update={k: v for k, v in given.items() if v is not None})
     cluster = root.cluster.model_copy(update={"data_dir": server.data_dir / "cluster"})
+    host_cluster = _host_cluster(server, in_cluster=in_cluster)
     try:
         password = root.admin_password.get_secret_value() if root.admin_password else None
-        _run(_up(server, cluster, password))
+        _run(_up(server, cluster, password, host_cluster))
     except DataDirectoryInUse as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
 
 
+def _usage_error(message: str) -> NoReturn:
+    console.print(f"[red]Error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _host_cluster(server: ServerSettings, *, in_cluster: bool) -> ClusterConfig | None:
+    """The real host cluster's config; None: start the embedded one.
+
+    In a Pod (``KUBERNETES_SERVICE_HOST`` set and a service-account token mounted), the Pod's
+    own cluster is the default, as deploy/ runs it; a kubeconfig still wins there.
+    ``--in-cluster`` wins over ``ATOLL_SERVER__KUBECONFIG``, as options win over settings.
+    """
+    from atoll.kube.kubeconfig import ClusterConfig, KubeconfigError, running_in_pod
+
+    try:
+        if in_cluster:
+            return ClusterConfig.in_cluster()
+        if server.kubeconfig is not None:
+            return ClusterConfig.from_kubeconfig(server.kubeconfig)
+        if running_in_pod():
+            console.print("Running in a Pod: using its service account (in-cluster config)")
+            return ClusterConfig.in_cluster()
+    except KubeconfigError as error:
+        _usage_error(str(error))
+    return None
+
+
 async def _up(
-    server: ServerSettings, cluster_settings: ClusterSettings, admin_password: str | None
+    server: ServerSettings,
+    cluster_settings: ClusterSettings,
+    admin_password: str | None,
+    host_cluster: ClusterConfig | None,
 ) -> None:
     from atoll.embedded.cluster import EmbeddedCluster
     from atoll.kube.kubeconfig import ClusterConfig
@@ -138,7 +184,7 @@ async def _up(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    cluster = None if server.kubeconfig is not None else EmbeddedCluster(cluster_settings)
+    cluster = EmbeddedCluster(cluster_settings) if host_cluster is None else None
     cluster_task = asyncio.create_task(cluster.run()) if cluster is not None else None
     try:
         if cluster is not None and cluster_task is not None:
@@ -148,8 +194,8 @@ async def _up(
             console.print(f"[green]Embedded cluster ready[/] at {cluster.url}")
             config = ClusterConfig.from_kubeconfig(cluster.kubeconfig_path)
         else:
-            assert server.kubeconfig is not None
-            config = ClusterConfig.from_kubeconfig(server.kubeconfig)
+            assert host_cluster is not None
+            config = host_cluster
 
         def announce(url: str) -> None:
             console.print(f"[green]Atoll ready[/] at {url}")

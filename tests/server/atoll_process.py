@@ -59,6 +59,7 @@ def start_atoll(data_dir: Path, **env: str) -> Atoll:
     }
     if "ATOLL_ADMIN_PASSWORD" not in env:
         settings["ATOLL_ADMIN_PASSWORD"] = ""
+    settings["KUBERNETES_SERVICE_HOST"] = ""  # the embedded cluster, even when run in a pod
     process = subprocess.Popen(
         [sys.executable, "-m", "atoll", "up", "--data-dir", str(data_dir), "--port", "0"],
         stdout=subprocess.PIPE,

@@ -214,3 +214,40 @@ def test_watches_stream_through_the_proxy(atoll: Atoll) -> None:
             if event["object"]["metadata"]["name"] == "watched":
                 assert event["type"] == "ADDED"
                 break
+
+
+def test_changes_and_refusals_are_audited_without_secrets(atoll: Atoll) -> None:
+    mallory = user_session(atoll, "mallory")
+    assert mallory.delete(f"{atoll.url}/api/v1/namespaces/default", timeout=10).status_code == 403
+    admin = as_user(login(atoll))
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "audited"},
+        "stringData": {"token": "never-in-the-trail"},
+    }
+    made = admin.post(f"{atoll.url}/api/v1/namespaces/default/secrets", json=secret, timeout=10)
+    assert made.status_code == 201
+    events = f"{atoll.url}/kapis/auditing.atoll.io/v1alpha1/events"
+
+    def found(**query: str) -> list[dict[str, object]]:
+        answer = admin.get(events, params=query, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["items"])
+
+    (refused,) = eventually(lambda: found(user="mallory", code="403"))
+    assert (refused["verb"], refused["resource"], refused["name"]) == (
+        "delete",
+        "namespaces",
+        "default",
+    )
+    assert "cannot delete namespaces" in str(refused["reason"])
+    (created,) = eventually(lambda: found(user="admin", resource="secrets", verb="create"))
+    assert (created["namespace"], created["code"], created["source"]) == (
+        "default",
+        201,
+        "127.0.0.1",
+    )
+    trail = "".join(p.read_text() for p in (atoll.data_dir / "audit").glob("*.jsonl"))
+    assert "never-in-the-trail" not in trail
+    assert mallory.get(events, timeout=10).status_code == 403

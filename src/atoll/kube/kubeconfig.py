@@ -22,13 +22,22 @@ from typing import Any
 
 import yaml
 
-__all__ = ["SERVICE_ACCOUNT_DIR", "ClusterConfig", "KubeconfigError"]
+__all__ = ["SERVICE_ACCOUNT_DIR", "ClusterConfig", "KubeconfigError", "running_in_pod"]
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 class KubeconfigError(ValueError):
     """A kubeconfig (or in-cluster set-up) that cannot be used; the message says why."""
+
+
+def running_in_pod(
+    *, environ: Mapping[str, str] | None = None, account_dir: Path = SERVICE_ACCOUNT_DIR
+) -> bool:
+    """Whether ``ClusterConfig.in_cluster`` has what it needs: the API server's Service in the
+    environment and a mounted service-account token."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("KUBERNETES_SERVICE_HOST")) and (account_dir / "token").is_file()
 
 
 @dataclass(frozen=True, slots=True)

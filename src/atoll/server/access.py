@@ -194,6 +194,14 @@ class Pipeline:
     # Routes that filter what they answer by what the caller may see, instead of being
     # refused whole: (path prefix, verbs). The route asks ``authorize`` per item.
     filtering: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    # Where a caller may do what a request asks, namespace by namespace or workspace by
+    # workspace: None means everywhere (a platform or cluster grant). For routes that filter.
+    visible_namespaces: Callable[[Principal, RequestInfo], set[str] | None] = lambda who, info: (
+        set()
+    )
+    visible_workspaces: Callable[[Principal, RequestInfo], set[str] | None] = lambda who, info: (
+        set()
+    )
     # Per (API group, resource): what the cluster proxy does to such objects.
     object_hooks: dict[tuple[str, str], ObjectHook] = field(default_factory=dict)
 

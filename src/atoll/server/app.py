@@ -80,6 +80,12 @@ def create_app(
             finally:
                 starting.cancel()
                 await asyncio.gather(starting, return_exceptions=True)
+                for component in reversed(components):
+                    if component.stop is not None:
+                        try:
+                            await component.stop()
+                        except Exception:
+                            logger.exception("stopping component %s failed", component.name)
         state.clear()
 
     app = FastAPI(

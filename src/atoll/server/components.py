@@ -51,6 +51,8 @@ class Component:
     start: Callable[[ComponentContext], Awaitable[None]] | None = None
     # Run on every replica from start until the server stops: the caches it serves from.
     run: Callable[[ComponentContext], Coroutine[Any, Any, None]] | None = None
+    # Called once as the server stops, in reverse order (drain queues, close files).
+    stop: Callable[[], Coroutine[Any, Any, None]] | None = None
     # Run, leader-elected (one replica at a time), once the component has started.
     controllers: Sequence[Callable[[], Controller]] = field(default_factory=tuple)
     # Whether this component is ready to serve (its caches synced, its CRDs installed).

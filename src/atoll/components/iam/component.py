@@ -96,6 +96,8 @@ def component() -> Component:
 
         context.pipeline.authenticate = authenticate
         context.pipeline.authorize = authorize
+        context.pipeline.visible_namespaces = authorizer.visible_namespaces
+        context.pipeline.visible_workspaces = authorizer.visible_workspaces
         context.pipeline.object_hooks[("iam.atoll.io", "users")] = user_hook(started.client)
 
     async def run(context: ComponentContext) -> None:
