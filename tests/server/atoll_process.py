@@ -122,3 +122,39 @@ def as_user(bearer: str) -> requests.Session:
     session = http()
     session.headers["Authorization"] = f"Bearer {bearer}"
     return session
+
+
+USERS = "/apis/iam.atoll.io/v1alpha1/users"
+
+
+def make_user(atoll: Atoll, name: str, password: str = "Secret-pass-1") -> requests.Response:
+    ready(atoll)
+    admin = as_user(login(atoll))
+    body = {
+        "apiVersion": "iam.atoll.io/v1alpha1",
+        "kind": "User",
+        "metadata": {"name": name},
+        "spec": {"email": f"{name}@example.com", "password": password},
+    }
+    return admin.post(f"{atoll.url}{USERS}", json=body, timeout=10)
+
+
+def user_session(atoll: Atoll, name: str, password: str = "Secret-pass-1") -> requests.Session:
+    created = make_user(atoll, name, password)
+    assert created.status_code == 201, created.text
+    bearer = eventually(
+        lambda: (
+            (
+                answer := http().post(
+                    f"{atoll.url}/oauth/token",
+                    data={"grant_type": "password", "username": name, "password": password},
+                    timeout=10,
+                )
+            ).status_code
+            == 200
+            and answer.json()["access_token"]
+        ),
+        timeout=5,
+        what=f"{name} can log in",
+    )
+    return as_user(bearer)

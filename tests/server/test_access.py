@@ -9,44 +9,17 @@ from pathlib import Path
 
 import kubernetes
 import pytest
-import requests
-from tests.server.atoll_process import Atoll, as_user, http, login, ready
+from tests.server.atoll_process import (
+    USERS,
+    Atoll,
+    as_user,
+    http,
+    login,
+    make_user,
+    ready,
+    user_session,
+)
 from tests.waiting import eventually
-
-USERS = "/apis/iam.atoll.io/v1alpha1/users"
-
-
-def make_user(atoll: Atoll, name: str, password: str = "Secret-pass-1") -> requests.Response:
-    ready(atoll)
-    admin = as_user(login(atoll))
-    body = {
-        "apiVersion": "iam.atoll.io/v1alpha1",
-        "kind": "User",
-        "metadata": {"name": name},
-        "spec": {"email": f"{name}@example.com", "password": password},
-    }
-    return admin.post(f"{atoll.url}{USERS}", json=body, timeout=10)
-
-
-def user_session(atoll: Atoll, name: str, password: str = "Secret-pass-1") -> requests.Session:
-    created = make_user(atoll, name, password)
-    assert created.status_code == 201, created.text
-    bearer = eventually(
-        lambda: (
-            (
-                answer := http().post(
-                    f"{atoll.url}/oauth/token",
-                    data={"grant_type": "password", "username": name, "password": password},
-                    timeout=10,
-                )
-            ).status_code
-            == 200
-            and answer.json()["access_token"]
-        ),
-        timeout=5,
-        what=f"{name} can log in",
-    )
-    return as_user(bearer)
 
 
 def test_users_made_through_atoll_keep_only_a_hash(atoll: Atoll) -> None:

@@ -6,8 +6,8 @@ and KubeSphere's request-info filters do: a verb (``get``, ``list``, ``watch``, 
 group, resource, subresource, name and scope (cluster, workspace, namespace). Paths:
 
 - ``/api/v1/…`` and ``/apis/<group>/<version>/…``: Kubernetes paths, the host cluster's.
-- ``/kapis/<group>/<version>/[clusters/<c>/][workspaces/<ws>/][namespaces/<ns>/]<resource>
-  [/<name>[/<subresource>]]``: Atoll's own API, scoped as KubeSphere's is. Two segments
+- ``/kapis/<group>/<version>/[clusters/<c>/][workspaces/<ws>/[clusters/<c>/]][namespaces/<ns>/]
+  <resource>[/<name>[/<subresource>]]``: Atoll's own API, scoped as KubeSphere's is. Two segments
   ``namespaces/<name>`` mean the namespace itself, as on Kubernetes paths.
 - anything else is a non-resource request (``/healthz``, ``/oauth/token``).
 
@@ -99,6 +99,8 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
             cluster, rest = rest[1], rest[2:]
         if len(rest) >= 3 and rest[0] == "workspaces":
             workspace, rest = rest[1], rest[2:]
+            if len(rest) >= 3 and rest[0] == "clusters":  # workspaces/<ws>/clusters/<c>/…
+                cluster, rest = rest[1], rest[2:]
         elif len(rest) == 2 and rest[0] == "workspaces":  # the workspace itself
             return RequestInfo(
                 verb=verb,
@@ -131,6 +133,8 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
         verb = "watch"
     if resource == "namespaces" and name and not namespace:
         namespace = name
+    if resource == "workspaces" and group == "tenant.atoll.io" and name:
+        workspace = name  # a workspace is in its own scope, as a namespace is
     return RequestInfo(
         verb=verb,
         path=path,

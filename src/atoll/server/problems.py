@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
+from atoll.errors import ApiError
+
 __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem"]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,15 @@ async def _invalid(request: Request, error: Exception) -> JSONResponse:
     return problem(422, "the request is not valid", errors=errors)
 
 
+async def _cluster_error(request: Request, error: Exception) -> JSONResponse:
+    """What the cluster refused (conflicts, missing objects, invalid ones), with its code."""
+    assert isinstance(error, ApiError)
+    response = problem(error.code, str(error), reason=error.reason)
+    if error.code == 429 or error.code == 503:
+        response.headers["Retry-After"] = "1"
+    return response
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     logger.error("%s %s failed", request.method, request.url.path, exc_info=error)
     return problem(500, "the server could not answer this request; it has been logged")
@@ -59,4 +70,5 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(ApiError, _cluster_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,56 @@
+"""The tenant component's declaration (entry point ``tenant`` in ``atoll.components``):
+workspaces, projects and their members; the roles each workspace and project gets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+
+from atoll.kube.client import KubeClient
+from atoll.server.access import Pipeline
+from atoll.server.components import Component, ComponentContext
+
+from .controllers import ProjectController, WorkspaceController
+from .crds import WORKSPACE_CRD
+from .members import members_router
+from .projects import PREFIX, projects_router
+
+__all__ = ["component"]
+
+
+@dataclass
+class _Started:
+    _client: KubeClient | None = None
+    _pipeline: Pipeline | None = None
+
+    def client(self) -> KubeClient:
+        if self._client is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._client
+
+    def pipeline(self) -> Pipeline:
+        if self._pipeline is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._pipeline
+
+
+def component() -> Component:
+    started = _Started()
+
+    async def start(context: ComponentContext) -> None:
+        started._client, started._pipeline = context.client, context.pipeline
+        # Lists of workspaces and projects answer what the caller may see, never 403.
+        context.pipeline.filtering.append((f"{PREFIX}/workspaces", frozenset({"list"})))
+
+    return Component(
+        name="tenant",
+        description="Workspaces, their projects and members, and the roles they come with.",
+        routers=(
+            projects_router(started.client, started.pipeline),
+            members_router(started.client),
+        ),
+        crds=(WORKSPACE_CRD,),
+        start=start,
+        controllers=(WorkspaceController, ProjectController),
+    )

@@ -1,0 +1,157 @@
+"""The tenant controllers: every workspace has its roles and its manager, every project its
+roles.
+
+- ``tenant-workspaces``: for each Workspace, the three WorkspaceRoles of ``templates.py``
+  (put back if deleted or edited) and, when ``spec.manager`` is set, that user bound as the
+  workspace's admin unless it already has a role there. All are owned by the Workspace,
+  so they go with it.
+- ``tenant-projects``: for each namespace labelled ``atoll.io/workspace``, the project Roles
+  ``admin``, ``operator`` and ``viewer`` (put back if deleted or edited).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from atoll.controllers.results import Result
+from atoll.controllers.runtime import ControllerContext
+from atoll.errors import AlreadyExists, Conflict, NotFound
+from atoll.kube.client import Object, ResourceType
+from atoll.kube.informers import Informer, split_key
+
+from .crds import GROUP, VERSION
+from .templates import (
+    PROJECT_ROLES,
+    ROLE_TEMPLATE_LABEL,
+    USER_LABEL,
+    WORKSPACE_LABEL,
+    WORKSPACE_OF_ROLE,
+    WORKSPACE_ROLE_SUFFIXES,
+    project_role,
+    workspace_role,
+    workspace_role_binding,
+)
+
+__all__ = [
+    "NAMESPACES",
+    "ROLES",
+    "ROLE_BINDINGS",
+    "USERS",
+    "WORKSPACES",
+    "WORKSPACE_ROLES",
+    "WORKSPACE_ROLE_BINDINGS",
+    "ProjectController",
+    "WorkspaceController",
+]
+
+WORKSPACES = ResourceType(GROUP, VERSION, "workspaces", "Workspace", False)
+WORKSPACE_ROLES = ResourceType("iam.atoll.io", "v1alpha1", "workspaceroles", "WorkspaceRole", False)
+WORKSPACE_ROLE_BINDINGS = ResourceType(
+    "iam.atoll.io", "v1alpha1", "workspacerolebindings", "WorkspaceRoleBinding", False
+)
+NAMESPACES = ResourceType("", "v1", "namespaces", "Namespace", False)
+ROLES = ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True)
+ROLE_BINDINGS = ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True)
+USERS = ResourceType("iam.atoll.io", "v1alpha1", "users", "User", False)
+
+
+def _label(obj: Object, name: str) -> str:
+    return str(((obj.get("metadata") or {}).get("labels") or {}).get(name, ""))
+
+
+class WorkspaceController:
+    name = "tenant-workspaces"
+
+    async def setup(self, ctx: ControllerContext) -> None:
+        self._ctx = ctx
+        self._workspaces: Informer = ctx.informers.informer(WORKSPACES)
+        self._workspaces.add_handler(
+            on_add=ctx.enqueue, on_update=lambda _old, new: ctx.enqueue(new)
+        )
+        self._roles: Informer = ctx.informers.informer(WORKSPACE_ROLES)
+        self._bindings: Informer = ctx.informers.informer(WORKSPACE_ROLE_BINDINGS)
+        for informer in (self._roles, self._bindings):
+            informer.add_handler(
+                on_update=lambda _old, new: self._workspace_of(new),
+                on_delete=self._workspace_of,
+            )
+
+    def _workspace_of(self, obj: Object) -> None:
+        workspace = _label(obj, WORKSPACE_OF_ROLE)
+        if workspace:
+            self._ctx.queue.add(workspace)
+
+    async def reconcile(self, key: str) -> Result:
+        workspace = self._workspaces.get(key)
+        if workspace is None or (workspace.get("metadata") or {}).get("deletionTimestamp"):
+            return Result()
+        try:
+            for suffix in WORKSPACE_ROLE_SUFFIXES:
+                await self._ensure_role(workspace_role(workspace, suffix))
+            manager = str((workspace.get("spec") or {}).get("manager") or "")
+            if manager and not any(
+                _label(b, WORKSPACE_OF_ROLE) == key
+                for b in self._bindings.list()
+                if _label(b, USER_LABEL) == manager
+            ):
+                binding = workspace_role_binding(workspace, manager, f"{key}-workspace-admin")
+                with contextlib.suppress(AlreadyExists):
+                    await self._ctx.client.create(WORKSPACE_ROLE_BINDINGS, binding)
+        except Conflict:
+            return Result(requeue=True)
+        except NotFound:
+            return Result()
+        return Result()
+
+    async def _ensure_role(self, wanted: Object) -> None:
+        name = wanted["metadata"]["name"]
+        found = self._roles.get(name)
+        if found is None:
+            with contextlib.suppress(AlreadyExists):
+                await self._ctx.client.create(WORKSPACE_ROLES, wanted)
+        elif found.get("rules") != wanted["rules"]:
+            await self._ctx.client.replace(WORKSPACE_ROLES, {**found, "rules": wanted["rules"]})
+
+
+class ProjectController:
+    name = "tenant-projects"
+
+    async def setup(self, ctx: ControllerContext) -> None:
+        self._ctx = ctx
+        self._namespaces: Informer = ctx.informers.informer(
+            NAMESPACES, label_selector=WORKSPACE_LABEL
+        )
+        self._namespaces.add_handler(
+            on_add=ctx.enqueue, on_update=lambda _old, new: ctx.enqueue(new)
+        )
+        self._roles: Informer = ctx.informers.informer(
+            ROLES, label_selector=f"{ROLE_TEMPLATE_LABEL}=true"
+        )
+        self._roles.add_handler(
+            on_update=lambda _old, new: self._namespace_of(new), on_delete=self._namespace_of
+        )
+
+    def _namespace_of(self, role: Object) -> None:
+        namespace = (role.get("metadata") or {}).get("namespace")
+        if namespace:
+            self._ctx.queue.add(str(namespace))
+
+    async def reconcile(self, key: str) -> Result:
+        namespace = self._namespaces.get(key)
+        if namespace is None or (namespace.get("metadata") or {}).get("deletionTimestamp"):
+            return Result()
+        _, name = split_key(key)
+        try:
+            for role in PROJECT_ROLES:
+                wanted = project_role(name, role)
+                found = self._roles.get(f"{name}/{role}")
+                if found is None:
+                    with contextlib.suppress(AlreadyExists):
+                        await self._ctx.client.create(ROLES, wanted)
+                elif found.get("rules") != wanted["rules"]:
+                    await self._ctx.client.replace(ROLES, {**found, "rules": wanted["rules"]})
+        except Conflict:
+            return Result(requeue=True)
+        except NotFound:
+            return Result()  # the namespace is going
+        return Result()

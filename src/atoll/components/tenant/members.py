@@ -1,0 +1,209 @@
+"""Members of a workspace and of a project, each with one role there.
+
+- ``/kapis/iam.atoll.io/v1alpha1/workspaces/{ws}/workspacemembers``: ``GET`` lists
+  ``{"username", "roleRef"}``; ``POST`` ``[{"username", "roleRef": "<ws>-workspace-admin"}]``
+  gives each user that role (replacing the role it had); ``GET``/``DELETE …/{user}`` read or
+  remove one member.
+- ``/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/namespaces/{ns}/members``: the same for
+  a project, with its roles (``admin``, ``operator``, ``viewer``, or a custom Role there).
+
+A role is a binding ``<user>-<role>`` labelled with the user; a member's bindings in the
+workspace or project are all replaced when its role changes. The user and the role must
+exist (404), and a workspace role must be the workspace's own (422).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from atoll.errors import AlreadyExists, Invalid, NotFound
+from atoll.kube.client import KubeClient, Object, ResourceType
+
+from .controllers import (
+    NAMESPACES,
+    ROLE_BINDINGS,
+    ROLES,
+    USERS,
+    WORKSPACE_ROLE_BINDINGS,
+    WORKSPACE_ROLES,
+    WORKSPACES,
+)
+from .projects import HOST
+from .templates import (
+    USER_LABEL,
+    WORKSPACE_LABEL,
+    WORKSPACE_OF_ROLE,
+    project_role_binding,
+    workspace_role_binding,
+)
+
+__all__ = ["Member", "members_router"]
+
+PREFIX = "/kapis/iam.atoll.io/v1alpha1"
+
+
+class Member(BaseModel):
+    username: str = Field(..., min_length=1, max_length=253)
+    roleRef: str = Field(..., min_length=1, max_length=253)
+
+
+def _member(binding: Object) -> dict[str, str]:
+    labels = (binding.get("metadata") or {}).get("labels") or {}
+    return {"username": str(labels.get(USER_LABEL, "")), "roleRef": binding["roleRef"]["name"]}
+
+
+def _listing(bindings: list[Object]) -> JSONResponse:
+    members = sorted((_member(b) for b in bindings), key=lambda m: m["username"])
+    return JSONResponse({"items": members, "totalItems": len(members)})
+
+
+def members_router(client: Callable[[], KubeClient]) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["members"])
+
+    async def user_exists(name: str) -> None:
+        try:
+            await client().get(USERS, name)
+        except NotFound:
+            raise NotFound(f'user "{name}" not found', name=name) from None
+
+    async def replace_bindings(
+        rt: ResourceType, have: list[Object], wanted: Object, namespace: str | None
+    ) -> None:
+        for binding in have:
+            if binding["metadata"]["name"] != wanted["metadata"]["name"]:
+                with contextlib.suppress(NotFound):
+                    await client().delete(rt, binding["metadata"]["name"], namespace=namespace)
+        if not any(b["metadata"]["name"] == wanted["metadata"]["name"] for b in have):
+            with contextlib.suppress(AlreadyExists):
+                await client().create(rt, wanted)
+
+    # -- workspaces ----------------------------------------------------------------------
+
+    async def workspace_named(name: str) -> Object:
+        try:
+            return await client().get(WORKSPACES, name)
+        except NotFound:
+            raise NotFound(f'workspace "{name}" not found', name=name) from None
+
+    async def workspace_bindings(workspace: str, user: str | None = None) -> list[Object]:
+        selector = f"{WORKSPACE_OF_ROLE}={workspace},{USER_LABEL}" + (f"={user}" if user else "")
+        found = await client().list(WORKSPACE_ROLE_BINDINGS, label_selector=selector)
+        return list(found.get("items") or [])
+
+    @router.get("/workspaces/{workspace}/workspacemembers", summary="The workspace's members")
+    async def list_workspace_members(workspace: str) -> JSONResponse:
+        await workspace_named(workspace)
+        return _listing(await workspace_bindings(workspace))
+
+    @router.get("/workspaces/{workspace}/workspacemembers/{user}", summary="One member")
+    async def get_workspace_member(workspace: str, user: str) -> JSONResponse:
+        await workspace_named(workspace)
+        found = await workspace_bindings(workspace, user)
+        if not found:
+            raise NotFound(f'"{user}" is not a member of workspace "{workspace}"', name=user)
+        return JSONResponse(_member(found[0]))
+
+    @router.post(
+        "/workspaces/{workspace}/workspacemembers",
+        summary="Invite users to the workspace, or change their roles",
+        status_code=200,
+    )
+    async def add_workspace_members(
+        workspace: str, members: Annotated[list[Member], Body(min_length=1)]
+    ) -> JSONResponse:
+        found = await workspace_named(workspace)
+        for member in members:  # all checked before any is written
+            await user_exists(member.username)
+            try:
+                role = await client().get(WORKSPACE_ROLES, member.roleRef)
+            except NotFound:
+                raise NotFound(f'workspace role "{member.roleRef}" not found') from None
+            if (role["metadata"].get("labels") or {}).get(WORKSPACE_OF_ROLE) != workspace:
+                raise Invalid(f'"{member.roleRef}" is not a role of workspace "{workspace}"')
+        for member in members:
+            wanted = workspace_role_binding(found, member.username, member.roleRef)
+            have = await workspace_bindings(workspace, member.username)
+            await replace_bindings(WORKSPACE_ROLE_BINDINGS, have, wanted, None)
+        return JSONResponse([m.model_dump() for m in members])
+
+    @router.delete("/workspaces/{workspace}/workspacemembers/{user}", summary="Remove a member")
+    async def remove_workspace_member(workspace: str, user: str) -> JSONResponse:
+        await workspace_named(workspace)
+        found = await workspace_bindings(workspace, user)
+        if not found:
+            raise NotFound(f'"{user}" is not a member of workspace "{workspace}"', name=user)
+        for binding in found:
+            with contextlib.suppress(NotFound):
+                await client().delete(WORKSPACE_ROLE_BINDINGS, binding["metadata"]["name"])
+        return JSONResponse({"username": user})
+
+    # -- projects ------------------------------------------------------------------------
+
+    async def project_named(cluster: str, namespace: str) -> Object:
+        if cluster != HOST:
+            raise NotFound(f'cluster "{cluster}" not found', name=cluster)
+        try:
+            found = await client().get(NAMESPACES, namespace)
+        except NotFound:
+            raise NotFound(f'project "{namespace}" not found', name=namespace) from None
+        if not (found["metadata"].get("labels") or {}).get(WORKSPACE_LABEL):
+            raise NotFound(f'"{namespace}" is not a project of any workspace', name=namespace)
+        return found
+
+    async def project_bindings(namespace: str, user: str | None = None) -> list[Object]:
+        selector = USER_LABEL + (f"={user}" if user else "")
+        found = await client().list(ROLE_BINDINGS, namespace=namespace, label_selector=selector)
+        return list(found.get("items") or [])
+
+    base = "/clusters/{cluster}/namespaces/{namespace}/members"
+
+    @router.get(base, summary="The project's members")
+    async def list_project_members(cluster: str, namespace: str) -> JSONResponse:
+        await project_named(cluster, namespace)
+        return _listing(await project_bindings(namespace))
+
+    @router.get(base + "/{user}", summary="One member of the project")
+    async def get_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
+        await project_named(cluster, namespace)
+        found = await project_bindings(namespace, user)
+        if not found:
+            raise NotFound(f'"{user}" is not a member of project "{namespace}"', name=user)
+        return JSONResponse(_member(found[0]))
+
+    @router.post(base, summary="Add users to the project, or change their roles")
+    async def add_project_members(
+        cluster: str, namespace: str, members: Annotated[list[Member], Body(min_length=1)]
+    ) -> JSONResponse:
+        await project_named(cluster, namespace)
+        for member in members:
+            await user_exists(member.username)
+            try:
+                await client().get(ROLES, member.roleRef, namespace=namespace)
+            except NotFound:
+                raise NotFound(f'role "{member.roleRef}" not found in "{namespace}"') from None
+        for member in members:
+            wanted = project_role_binding(namespace, member.username, member.roleRef)
+            have = await project_bindings(namespace, member.username)
+            await replace_bindings(ROLE_BINDINGS, have, wanted, namespace)
+        return JSONResponse([m.model_dump() for m in members])
+
+    @router.delete(base + "/{user}", summary="Remove a member from the project")
+    async def remove_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
+        await project_named(cluster, namespace)
+        found = await project_bindings(namespace, user)
+        if not found:
+            raise NotFound(f'"{user}" is not a member of project "{namespace}"', name=user)
+        for binding in found:
+            with contextlib.suppress(NotFound):
+                await client().delete(
+                    ROLE_BINDINGS, binding["metadata"]["name"], namespace=namespace
+                )
+        return JSONResponse({"username": user})
+
+    return router

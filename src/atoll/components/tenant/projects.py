@@ -1,0 +1,153 @@
+"""Workspaces and projects through Atoll's own API.
+
+- ``GET /kapis/tenant.atoll.io/v1alpha1/workspaces``: the workspaces the caller may see
+  (all of them for platform administrators; otherwise those it has a role in, or a project
+  of). Workspaces themselves are created, changed and deleted through the Kubernetes proxy
+  (``/apis/tenant.atoll.io/v1alpha1/workspaces``), by platform administrators.
+- ``GET …/workspaces/{ws}/clusters/{cluster}/namespaces``: the workspace's projects the
+  caller may see.
+- ``POST …/workspaces/{ws}/clusters/{cluster}/namespaces`` (a Namespace): a project in the
+  workspace, in one of the clusters the workspace may use; its creator becomes its admin.
+- ``DELETE …/workspaces/{ws}/clusters/{cluster}/namespaces/{ns}``: a project of the
+  workspace, with everything in it.
+
+Lists are ``{"items", "totalItems"}``, sorted by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request
+from starlette.responses import JSONResponse
+
+from atoll.errors import AlreadyExists, Invalid, NotFound
+from atoll.kube.client import KubeClient, Object
+from atoll.server.access import Pipeline, RequestInfo, principal_of
+
+from .controllers import NAMESPACES, ROLE_BINDINGS, WORKSPACES
+from .templates import WORKSPACE_LABEL, project_role_binding
+
+__all__ = ["HOST", "projects_router", "workspace_clusters"]
+
+HOST = "host"
+PREFIX = "/kapis/tenant.atoll.io/v1alpha1"
+CREATOR_ANNOTATION = "atoll.io/creator"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def workspace_clusters(workspace: Object) -> list[str]:
+    """The clusters a workspace's projects may live in (empty ``spec.clusters``: the host)."""
+    return list((workspace.get("spec") or {}).get("clusters") or []) or [HOST]
+
+
+def _page(items: list[Object]) -> JSONResponse:
+    items.sort(key=lambda o: str(o["metadata"]["name"]))
+    return JSONResponse({"items": items, "totalItems": len(items)})
+
+
+def projects_router(
+    client: Callable[[], KubeClient], pipeline: Callable[[], Pipeline]
+) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["tenant"])
+
+    async def workspace_named(name: str) -> Object:
+        try:
+            return await client().get(WORKSPACES, name)
+        except NotFound:
+            raise NotFound(f'workspace "{name}" not found', name=name) from None
+
+    async def check_cluster(workspace: Object, cluster: str) -> None:
+        if cluster not in workspace_clusters(workspace):
+            name = workspace["metadata"]["name"]
+            raise NotFound(f'workspace "{name}" may not use cluster "{cluster}"', name=cluster)
+
+    @router.get("/workspaces", summary="The workspaces you may see")
+    async def list_workspaces(request: Request) -> JSONResponse:
+        who = principal_of(request)
+        info = RequestInfo(
+            verb="get", path=request.url.path, resource_request=True, prefix="kapis",
+            api_group="tenant.atoll.io", api_version="v1alpha1", resource="workspaces",
+        )  # fmt: skip
+        visible = pipeline().visible_workspaces(who, info)
+        found = (await client().list(WORKSPACES)).get("items") or []
+        return _page([w for w in found if visible is None or w["metadata"]["name"] in visible])
+
+    @router.get(
+        "/workspaces/{workspace}/clusters/{cluster}/namespaces",
+        summary="The workspace's projects you may see",
+    )
+    async def list_projects(workspace: str, cluster: str, request: Request) -> JSONResponse:
+        await check_cluster(await workspace_named(workspace), cluster)
+        who = principal_of(request)
+        info = RequestInfo(
+            verb="get", path=request.url.path, resource_request=True, prefix="api",
+            api_version="v1", resource="namespaces", cluster=cluster,
+        )  # fmt: skip
+        visible = pipeline().visible_namespaces(who, info)
+        selector = f"{WORKSPACE_LABEL}={workspace}"
+        found = (await client().list(NAMESPACES, label_selector=selector)).get("items") or []
+        return _page([n for n in found if visible is None or n["metadata"]["name"] in visible])
+
+    @router.post(
+        "/workspaces/{workspace}/clusters/{cluster}/namespaces",
+        summary="Create a project in the workspace",
+        status_code=201,
+    )
+    async def create_project(
+        workspace: str,
+        cluster: str,
+        request: Request,
+        namespace: Annotated[dict[str, Any], Body(description="A Namespace")],
+    ) -> JSONResponse:
+        found = await workspace_named(workspace)
+        await check_cluster(found, cluster)
+        meta = namespace.get("metadata")
+        if not isinstance(meta, dict):
+            raise Invalid("metadata is required")
+        name = meta.get("name")
+        if not isinstance(name, str) or not _DNS_LABEL.match(name):
+            raise Invalid(
+                f"metadata.name {name!r} must be a DNS label (lower-case letters, digits and "
+                "'-', at most 63 characters)"
+            )
+        who = principal_of(request)
+        labels = {**(meta.get("labels") or {}), WORKSPACE_LABEL: workspace}
+        annotations = {**(meta.get("annotations") or {}), CREATOR_ANNOTATION: who.name}
+        owner = {
+            "apiVersion": "tenant.atoll.io/v1alpha1",
+            "kind": "Workspace",
+            "name": workspace,
+            "uid": found["metadata"].get("uid", ""),
+        }
+        body = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": name,
+                "labels": labels,
+                "annotations": annotations,
+                "ownerReferences": [owner],
+            },
+        }
+        created = await client().create(NAMESPACES, body)
+        with contextlib.suppress(AlreadyExists):
+            await client().create(ROLE_BINDINGS, project_role_binding(name, who.name, "admin"))
+        return JSONResponse(created, status_code=201)
+
+    @router.delete(
+        "/workspaces/{workspace}/clusters/{cluster}/namespaces/{namespace}",
+        summary="Delete a project of the workspace, with everything in it",
+    )
+    async def delete_project(workspace: str, cluster: str, namespace: str) -> JSONResponse:
+        await check_cluster(await workspace_named(workspace), cluster)
+        found = await client().get(NAMESPACES, namespace)
+        if (found["metadata"].get("labels") or {}).get(WORKSPACE_LABEL) != workspace:
+            raise NotFound(f'project "{namespace}" not found in workspace "{workspace}"')
+        answer = await client().delete(NAMESPACES, namespace)
+        return JSONResponse(answer)
+
+    return router

@@ -1,0 +1,184 @@
+"""Workspaces, projects and members: who sees and does what, granted downward."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from tests.server.atoll_process import Atoll, as_user, login, user_session
+from tests.waiting import eventually
+
+TENANT = "/kapis/tenant.atoll.io/v1alpha1"
+IAM = "/kapis/iam.atoll.io/v1alpha1"
+
+
+def workspace(atoll: Atoll, name: str, manager: str) -> None:
+    admin = as_user(login(atoll))
+    body = {
+        "apiVersion": "tenant.atoll.io/v1alpha1",
+        "kind": "Workspace",
+        "metadata": {"name": name},
+        "spec": {"manager": manager},
+    }
+    made = admin.post(
+        f"{atoll.url}/apis/tenant.atoll.io/v1alpha1/workspaces", json=body, timeout=10
+    )
+    assert made.status_code == 201, made.text
+
+
+def names(answer: requests.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["totalItems"] == len(body["items"])
+    return [item["metadata"]["name"] for item in body["items"]]
+
+
+def project(session: requests.Session, atoll: Atoll, ws: str, name: str) -> requests.Response:
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    url = f"{atoll.url}{TENANT}/workspaces/{ws}/clusters/host/namespaces"
+    return session.post(url, json=body, timeout=10)
+
+
+def configmap(session: requests.Session, atoll: Atoll, ns: str, name: str) -> int:
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}
+    url = f"{atoll.url}/api/v1/namespaces/{ns}/configmaps"
+    return session.post(url, json=body, timeout=10).status_code
+
+
+def test_a_workspace_admin_runs_its_workspace_and_its_projects(atoll: Atoll) -> None:
+    boss = user_session(atoll, "boss")
+    workspace(atoll, "alpha", manager="boss")
+    # The manager's role arrives with the workspace controller.
+    eventually(lambda: names(boss.get(f"{atoll.url}{TENANT}/workspaces", timeout=10)) == ["alpha"])
+    made = eventually(
+        lambda: (answer := project(boss, atoll, "alpha", "alpha-web")).status_code == 201 and answer
+    )
+    labels = made.json()["metadata"]["labels"]
+    assert labels["atoll.io/workspace"] == "alpha"
+    assert made.json()["metadata"]["annotations"]["atoll.io/creator"] == "boss"
+    projects = f"{atoll.url}{TENANT}/workspaces/alpha/clusters/host/namespaces"
+    assert names(boss.get(projects, timeout=10)) == ["alpha-web"]
+    assert configmap(boss, atoll, "alpha-web", "settings") == 201  # granted downward
+    roles = eventually(
+        lambda: (
+            sorted(
+                r["metadata"]["name"]
+                for r in boss.get(
+                    f"{atoll.url}/apis/rbac.authorization.k8s.io/v1/namespaces/alpha-web/roles",
+                    timeout=10,
+                ).json()["items"]
+            )
+            == ["admin", "operator", "viewer"]
+        )
+    )
+    assert roles
+    # Not outside its workspace.
+    assert (
+        boss.get(f"{atoll.url}/api/v1/namespaces/default/configmaps", timeout=10).status_code == 403
+    )
+    assert project(boss, atoll, "nowhere", "x").status_code in (403, 404)
+
+
+def test_members_get_what_their_roles_grant_and_no_more(atoll: Atoll) -> None:
+    chief = user_session(atoll, "chief")
+    viewer = user_session(atoll, "watcher")
+    operator = user_session(atoll, "operator1")
+    stranger = user_session(atoll, "stranger")
+    workspace(atoll, "beta", manager="chief")
+    eventually(lambda: project(chief, atoll, "beta", "beta-api").status_code == 201)
+    members = f"{atoll.url}{IAM}/workspaces/beta/workspacemembers"
+    invited = chief.post(
+        members, json=[{"username": "watcher", "roleRef": "beta-workspace-viewer"}]
+    )
+    assert invited.status_code == 200, invited.text
+    listed = chief.get(members, timeout=10).json()
+    assert {"username": "watcher", "roleRef": "beta-workspace-viewer"} in listed["items"]
+    assert {"username": "chief", "roleRef": "beta-workspace-admin"} in listed["items"]
+
+    project_members = f"{atoll.url}{IAM}/clusters/host/namespaces/beta-api/members"
+    eventually(
+        lambda: (
+            chief.post(
+                project_members, json=[{"username": "operator1", "roleRef": "operator"}], timeout=10
+            ).status_code
+            == 200
+        )
+    )
+
+    projects = f"{atoll.url}{TENANT}/workspaces/beta/clusters/host/namespaces"
+    assert names(viewer.get(projects, timeout=10)) == ["beta-api"]
+    assert (
+        viewer.get(f"{atoll.url}/api/v1/namespaces/beta-api/configmaps", timeout=10).status_code
+        == 200
+    )
+    assert configmap(viewer, atoll, "beta-api", "nope") == 403
+    assert names(operator.get(projects, timeout=10)) == ["beta-api"]
+    assert configmap(operator, atoll, "beta-api", "app-config") == 201
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": "escalate"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "admin"},
+        "subjects": [{"kind": "User", "name": "operator1"}],
+    }
+    escalation = operator.post(
+        f"{atoll.url}/apis/rbac.authorization.k8s.io/v1/namespaces/beta-api/rolebindings",
+        json=binding,
+        timeout=10,
+    )
+    assert escalation.status_code == 403
+    assert names(stranger.get(projects, timeout=10)) == []
+    assert names(stranger.get(f"{atoll.url}{TENANT}/workspaces", timeout=10)) == []
+    assert stranger.get(members, timeout=10).status_code == 403
+    assert project(stranger, atoll, "beta", "stolen").status_code == 403
+
+    # Changing a member's role replaces it; removing the member takes it away.
+    chief.post(members, json=[{"username": "watcher", "roleRef": "beta-workspace-admin"}])
+    one = chief.get(f"{members}/watcher", timeout=10).json()
+    assert one == {"username": "watcher", "roleRef": "beta-workspace-admin"}
+    eventually(lambda: configmap(viewer, atoll, "beta-api", "now-allowed") == 201)
+    assert chief.delete(f"{members}/watcher", timeout=10).status_code == 200
+    eventually(lambda: names(viewer.get(projects, timeout=10)) == [])
+
+
+def test_bad_member_requests_are_refused_whole(atoll: Atoll) -> None:
+    lead = user_session(atoll, "lead")
+    workspace(atoll, "gamma", manager="lead")
+    workspace(atoll, "delta", manager="lead")
+    members = f"{atoll.url}{IAM}/workspaces/gamma/workspacemembers"
+    eventually(lambda: lead.get(members, timeout=10).status_code == 200)
+    unknown = lead.post(members, json=[{"username": "ghost", "roleRef": "gamma-workspace-viewer"}])
+    assert (
+        unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+    )
+    eventually(
+        lambda: lead.get(f"{atoll.url}{IAM}/workspaces/delta/workspacemembers").status_code == 200
+    )
+    foreign = lead.post(members, json=[{"username": "lead", "roleRef": "delta-workspace-viewer"}])
+    assert foreign.status_code == 422, foreign.text
+    empty = lead.post(members, json=[])
+    assert empty.status_code == 422
+    bad_name = project(lead, atoll, "gamma", "Not_A_Label")
+    assert bad_name.status_code == 422, bad_name.text
+    elsewhere = lead.post(
+        f"{atoll.url}{TENANT}/workspaces/gamma/clusters/faraway/namespaces",
+        json={"metadata": {"name": "far"}},
+        timeout=10,
+    )
+    assert elsewhere.status_code == 404
+
+
+def test_deleting_a_project_through_its_workspace(atoll: Atoll) -> None:
+    owner = user_session(atoll, "owner")
+    workspace(atoll, "epsilon", manager="owner")
+    eventually(lambda: project(owner, atoll, "epsilon", "epsilon-tmp").status_code == 201)
+    base = f"{atoll.url}{TENANT}/workspaces/epsilon/clusters/host/namespaces"
+    assert owner.delete(f"{base}/default", timeout=10).status_code in (403, 404)
+    assert owner.delete(f"{base}/epsilon-tmp", timeout=10).status_code == 200
+    admin = as_user(login(atoll))
+
+    def going() -> bool:
+        answer = admin.get(f"{atoll.url}/api/v1/namespaces/epsilon-tmp", timeout=10)
+        return answer.status_code == 404 or answer.json()["status"]["phase"] == "Terminating"
+
+    eventually(going)
