@@ -182,3 +182,90 @@ def test_deleting_a_project_through_its_workspace(atoll: Atoll) -> None:
         return answer.status_code == 404 or answer.json()["status"]["phase"] == "Terminating"
 
     eventually(going)
+
+
+def deployment(name: str, replicas: int, cpu: str) -> dict[str, Any]:
+    container = {"name": "app", "image": "busybox", "resources": {"requests": {"cpu": cpu}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [container]},
+            },
+        },
+    }
+
+
+def test_workspace_quotas_hold_across_its_projects(atoll: Atoll) -> None:
+    keeper = user_session(atoll, "keeper")
+    admin = as_user(login(atoll))
+    body = {
+        "apiVersion": "tenant.atoll.io/v1alpha1",
+        "kind": "Workspace",
+        "metadata": {"name": "zeta"},
+        "spec": {
+            "manager": "keeper",
+            "quotas": [
+                {
+                    "cluster": "host",
+                    "hard": {"pods": "3", "requests.cpu": "1", "count/configmaps": "2"},
+                }
+            ],
+        },
+    }
+    made = admin.post(
+        f"{atoll.url}/apis/tenant.atoll.io/v1alpha1/workspaces", json=body, timeout=10
+    )
+    assert made.status_code == 201, made.text
+    eventually(lambda: project(keeper, atoll, "zeta", "zeta-one").status_code == 201)
+    assert project(keeper, atoll, "zeta", "zeta-two").status_code == 201
+    one = f"{atoll.url}/apis/apps/v1/namespaces/zeta-one/deployments"
+    two = f"{atoll.url}/apis/apps/v1/namespaces/zeta-two/deployments"
+    assert keeper.post(one, json=deployment("web", 2, "250m"), timeout=10).status_code == 201
+    refused = keeper.post(two, json=deployment("api", 2, "300m"), timeout=10)
+    assert refused.status_code == 403, refused.text
+    status = refused.json()
+    assert status["kind"] == "Status" and status["reason"] == "Forbidden"
+    assert "exceeded quota: workspace zeta on cluster host" in status["message"]
+    assert status["message"].endswith(
+        "requested: pods=2,requests.cpu=0.6, used: pods=2,requests.cpu=0.5, "
+        "limited: pods=3,requests.cpu=1"
+    )
+    missing = keeper.get(f"{two}/api", timeout=10)
+    assert missing.status_code == 404  # nothing was written
+
+    # A patch is judged by its outcome: scaling to 3 fits, a 4th pod does not.
+    scale = {"spec": {"replicas": 3}}
+    patched = keeper.patch(
+        f"{one}/web/scale",
+        json=scale,
+        headers={"Content-Type": "application/merge-patch+json"},
+        timeout=10,
+    )
+    assert patched.status_code == 200, patched.text
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "extra"},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+    }
+    over = keeper.post(f"{atoll.url}/api/v1/namespaces/zeta-two/pods", json=pod, timeout=10)
+    assert over.status_code == 403
+    assert "requested: pods=1, used: pods=3, limited: pods=3" in over.json()["message"]
+    # Counts, summed over both projects.
+    assert configmap(keeper, atoll, "zeta-one", "a") == 201
+    assert configmap(keeper, atoll, "zeta-two", "b") == 201
+    assert configmap(keeper, atoll, "zeta-two", "c") == 403
+    # Shrinking is always allowed.
+    smaller = keeper.patch(
+        f"{one}/web",
+        json={"spec": {"replicas": 1}},
+        headers={"Content-Type": "application/merge-patch+json"},
+        timeout=10,
+    )
+    assert smaller.status_code == 200

@@ -28,6 +28,7 @@ from .auditing import AuditSink
 
 __all__ = [
     "ANONYMOUS",
+    "Admission",
     "Authenticator",
     "Authorizer",
     "Decision",
@@ -186,6 +187,12 @@ class ObjectHook:
     read: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
+# ``(info, outcome)``: refuse a write by raising an ``ApiError``. ``outcome()`` is the object as
+# the write would leave it (a server-side dry run, made only when asked for; None when the
+# write would fail anyway), so patches and scales are judged by their result.
+Admission = Callable[[RequestInfo, Callable[[], Awaitable[dict[str, Any] | None]]], Awaitable[None]]
+
+
 @dataclass
 class Pipeline:
     """The hooks every request goes through, filled in by the components at start."""
@@ -206,6 +213,8 @@ class Pipeline:
     visible_workspaces: Callable[[Principal, RequestInfo], set[str] | None] = lambda who, info: (
         set()
     )
+    # Consulted by the cluster proxy before each create, update or patch it passes on.
+    admission: list[Admission] = field(default_factory=list)
     # Per (API group, resource): what the cluster proxy does to such objects.
     object_hooks: dict[tuple[str, str], ObjectHook] = field(default_factory=dict)
 

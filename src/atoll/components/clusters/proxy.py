@@ -74,6 +74,20 @@ async def _read_events(hook: ObjectHook, lines: aiohttp.StreamReader) -> AsyncIt
         yield orjson.dumps(event) + b"\n"
 
 
+async def _dry_run(
+    client: KubeClient, method: str, target: str, headers: dict[str, str], body: bytes | None
+) -> dict[str, Any] | None:
+    """What the write would store, from the cluster itself (``dryRun=All``)."""
+    separator = "&" if "?" in target else "?"
+    async with client.forward(
+        method, f"{target}{separator}dryRun=All", headers=headers, body=body
+    ) as response:
+        if response.status >= 400:
+            return None  # the write itself will fail, and say why
+        answer = orjson.loads(await response.read())
+    return answer if isinstance(answer, dict) else None
+
+
 def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeline]) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -104,6 +118,17 @@ def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeli
         headers = {k: v for k, v in request.headers.items() if k.lower() in _SENT_HEADERS}
         if body is not None and "content-type" not in headers:
             headers["content-type"] = "application/json"  # as the API server assumes
+        admissions = pipeline().admission
+        if admissions and info.resource_request and info.verb in ("create", "update", "patch"):
+
+            async def outcome() -> dict[str, Any] | None:
+                return await _dry_run(client(), request.method, target, headers, body)
+
+            try:
+                for admit in admissions:
+                    await admit(info, outcome)
+            except ApiError as error:
+                return _status(error)
         opened = client().forward(request.method, target, headers=headers, body=body)
         try:
             response = await opened.__aenter__()

@@ -1,5 +1,6 @@
 """The tenant component's declaration (entry point ``tenant`` in ``atoll.components``):
-workspaces, projects and their members; the roles each workspace and project gets."""
+workspaces, projects and their members; the roles each workspace and project gets; the
+workspace quotas the cluster proxy enforces."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .controllers import ProjectController, WorkspaceController
 from .crds import WORKSPACE_CRD
 from .members import members_router
 from .projects import PREFIX, projects_router
+from .quotas import WorkspaceQuota
 
 __all__ = ["component"]
 
@@ -42,6 +44,7 @@ def component() -> Component:
         started._client, started._pipeline = context.client, context.pipeline
         # Lists of workspaces and projects answer what the caller may see, never 403.
         context.pipeline.filtering.append((f"{PREFIX}/workspaces", frozenset({"list"})))
+        context.pipeline.admission.append(WorkspaceQuota(started.client))
 
     return Component(
         name="tenant",
