@@ -218,6 +218,11 @@ class Pipeline:
     # Per (API group, resource): what the cluster proxy does to such objects.
     object_hooks: dict[tuple[str, str], ObjectHook] = field(default_factory=dict)
 
+    def is_public(self, path: str) -> bool:
+        """Whether anyone may call ``path``: it is listed in ``public``, or under a listed
+        prefix ending in ``/``."""
+        return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.public)
+
 
 def principal_of(connection: HTTPConnection) -> Principal:
     """The caller of a request the pipeline has let through (``ANONYMOUS`` on public paths)."""

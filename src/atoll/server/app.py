@@ -15,8 +15,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException
 
 from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
@@ -28,11 +29,43 @@ from .controlling import run_controllers
 from .installing import install_crds
 from .observing import observe
 from .pipeline import RequestPipeline
-from .problems import install_problem_handlers
+from .problems import document_problems, install_problem_handlers
+from .switchboard import PLATFORM_CONFIG_CRD, Switchboard
 
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+
+_BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+_REFUSALS = {
+    "401": {"description": "Not logged in, or the token is not valid (any more)"},
+    "403": {"description": "The caller may not do this"},
+}
+
+
+def _documenting(app: FastAPI, pipeline: Pipeline) -> Callable[[], dict[str, Any]]:
+    """``app.openapi`` with what FastAPI cannot see: the request pipeline wants a bearer token
+    on every path it does not leave public (and may refuse with 401 or 403), and errors are
+    problem+json. Made once, on the first request for the document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            document.setdefault("components", {})["securitySchemes"] = {"bearer": _BEARER}
+            document["security"] = [{"bearer": []}]
+            for path, operations in document.get("paths", {}).items():
+                for operation in operations.values():
+                    if pipeline.is_public(path):
+                        operation["security"] = []
+                    else:
+                        refusals = {code: dict(answer) for code, answer in _REFUSALS.items()}
+                        operation.setdefault("responses", {}).update(refusals)
+            document_problems(document)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    return openapi
 
 
 def create_app(
@@ -49,26 +82,31 @@ def create_app(
     component's CRDs are installed and served, then each component's ``start`` runs."""
     state: dict[str, KubeClient] = {}
     pipeline = Pipeline()
+    switchboard = Switchboard(components)
     started = asyncio.Event()
     failed: list[str] = []
 
     async def start_components(client: KubeClient) -> None:
         context = ComponentContext(client, admin_password, tell, data_dir, pipeline)
         try:
-            await install_crds(client, [crd for c in components for crd in c.crds])
+            crds = [PLATFORM_CONFIG_CRD, *(crd for c in components for crd in c.crds)]
+            await install_crds(client, crds)
             for component in components:
                 if component.start is not None:
+                    sinks, admissions = len(pipeline.audit_sinks), len(pipeline.admission)
                     await component.start(context)
+                    _guard_hooks(pipeline, switchboard, component.name, sinks, admissions)
         except Exception as error:  # told by /readyz and the log; the process stays up
             logger.exception("starting Atoll's components failed")
             failed.append(str(error) or type(error).__name__)
             return
         started.set()
         async with asyncio.TaskGroup() as group:
+            group.create_task(switchboard.run(client), name="switchboard")
             for component in components:
                 if component.run is not None:
                     group.create_task(component.run(context), name=f"component {component.name}")
-            group.create_task(run_controllers(client, components), name="controllers")
+            group.create_task(run_controllers(client, switchboard), name="controllers")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +135,7 @@ def create_app(
         openapi_url="/kapis/openapi.json",
     )
     install_problem_handlers(app)
+    app.openapi = _documenting(app, pipeline)  # type: ignore[method-assign]
     pipeline.public += ["/healthz", "/readyz", "/metrics", "/oauth/", "/kapis/openapi.json"]
     app.add_middleware(RequestPipeline, pipeline=pipeline)  # inside observe's: 401s counted
 
@@ -112,10 +151,31 @@ def create_app(
             return f"starting components failed: {failed[0]}"
         if not started.is_set():
             return "components are starting (CRDs, the admin user)"
+        if not switchboard.synced:
+            return "reading which components are on"
         return None
 
     observe(app, components, cluster_ready)
+    app.include_router(switchboard.router(lambda: _connected(state)))
     for component in components:
+        guard = [Depends(switchboard.guard(component.name))]
         for router in component.routers:  # each names its own prefix (/kapis/…, /oauth)
-            app.include_router(router)
+            app.include_router(router, dependencies=guard)
     return app
+
+
+def _connected(state: dict[str, KubeClient]) -> KubeClient:
+    client = state.get("host")
+    if client is None:
+        raise HTTPException(503, "Atoll is starting; try again in a moment")
+    return client
+
+
+def _guard_hooks(
+    pipeline: Pipeline, switchboard: Switchboard, name: str, sinks: int, admissions: int
+) -> None:
+    """The audit sinks and admissions ``name`` just registered act only while it is on."""
+    for i in range(sinks, len(pipeline.audit_sinks)):
+        pipeline.audit_sinks[i] = switchboard.only_when_on(name, pipeline.audit_sinks[i])
+    for i in range(admissions, len(pipeline.admission)):
+        pipeline.admission[i] = switchboard.only_when_on(name, pipeline.admission[i])

@@ -55,6 +55,8 @@ class Component:
     stop: Callable[[], Coroutine[Any, Any, None]] | None = None
     # Run, leader-elected (one replica at a time), once the component has started.
     controllers: Sequence[Callable[[], Controller]] = field(default_factory=tuple)
+    # Required components (iam, clusters) cannot be turned off.
+    required: bool = False
     # Whether this component is ready to serve (its caches synced, its CRDs installed).
     ready: Callable[[], bool] = field(default=lambda: True)
 

@@ -7,10 +7,10 @@ factory) is built each time leadership is won, so nothing from a lost term linge
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import uuid
-from collections.abc import Sequence
 
 from atoll.controllers.leadership import (
     KubeLeases,
@@ -23,7 +23,7 @@ from atoll.kube.client import KubeClient
 from atoll.kube.events import EventRecorder
 from atoll.kube.informers import InformerFactory
 
-from .components import Component
+from .switchboard import Switchboard
 
 __all__ = ["run_controllers"]
 
@@ -32,17 +32,20 @@ logger = logging.getLogger(__name__)
 LEASE = "atoll-controller-manager"
 
 
-async def run_controllers(client: KubeClient, components: Sequence[Component]) -> None:
-    """Until cancelled."""
-    factories = [factory for c in components for factory in c.controllers]
-    if not factories:
+async def run_controllers(client: KubeClient, switchboard: Switchboard) -> None:
+    """Until cancelled. The controllers of the components that are on run; when that set
+    changes, the manager is built again (leadership is kept)."""
+    if not any(c.controllers for c in switchboard.components.values()):
         return
     identity = f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
     elector = LeaderElector(
         KubeLeases(client), settings=LeaderElectionSettings(name=LEASE), identity=identity
     )
 
-    async def lead() -> None:
+    async def manage() -> None:
+        factories = [f for c in switchboard.enabled_components() for f in c.controllers]
+        if not factories:
+            await asyncio.Event().wait()  # nothing to run until a component comes on
         manager = ControllerManager(
             [factory() for factory in factories],
             client=client,
@@ -50,6 +53,23 @@ async def run_controllers(client: KubeClient, components: Sequence[Component]) -
             events=lambda name: EventRecorder(client, f"{name}-controller", identity),
         )
         await manager.run()
+
+    async def lead() -> None:
+        while True:
+            managing = asyncio.create_task(manage(), name="controller manager")
+            changing = asyncio.create_task(switchboard.changed())
+            try:
+                await asyncio.wait({managing, changing}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changing.cancel()
+                if not managing.done():
+                    managing.cancel()
+                results = await asyncio.gather(managing, changing, return_exceptions=True)
+            if managing.done() and not managing.cancelled() and changing.cancelled():
+                error = results[0]
+                if isinstance(error, BaseException):
+                    raise error
+                return
 
     while True:
         try:

@@ -109,7 +109,7 @@ class RequestPipeline:
         method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         info = request_info(method, path, query)
-        public = self._public(path)
+        public = self.pipeline.is_public(path)
         who: Principal = ANONYMOUS
         token = bearer_token(scope, query)
         if token is not None:
@@ -144,11 +144,6 @@ class RequestPipeline:
             await self.app(scope, receive, sending)
         finally:
             self._audit(scope, info, who, answered["code"])
-
-    def _public(self, path: str) -> bool:
-        return any(
-            path == p or (p.endswith("/") and path.startswith(p)) for p in self.pipeline.public
-        )
 
     def _filtering(self, path: str, info: RequestInfo) -> bool:
         return any(

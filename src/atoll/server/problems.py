@@ -2,7 +2,8 @@
 
 FastAPI's HTTP and validation errors become ``{"type", "title", "status", "detail"}`` with
 ``application/problem+json``; anything unexpected is logged with its traceback and answered
-as a generic 500 problem that says nothing of the internals.
+as a generic 500 problem that says nothing of the internals. ``document_problems`` says so in
+the OpenAPI document, so clients (and schemathesis) know the shape of every error answer.
 """
 
 from __future__ import annotations
@@ -18,11 +19,35 @@ from starlette.responses import JSONResponse
 
 from atoll.errors import ApiError
 
-__all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "document_problems", "install_problem_handlers", "problem"]
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An error (RFC 9457). Members beyond these say more: `errors` (what is "
+    "invalid), `reason` (the Kubernetes Status reason), `error` (an OAuth error code).",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"location": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -72,3 +97,32 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ApiError, _cluster_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+def _as_problem(response: dict[str, Any]) -> None:
+    """An error response's content as problem+json; a schema the route gave is kept, FastAPI's
+    validation error (which ``_invalid`` replaces) or none at all becomes ``Problem``."""
+    content = response.setdefault("content", {})
+    declared = (content.pop("application/json", None) or {}).get("schema") or {}
+    if not declared or declared.get("$ref", "").endswith("/HTTPValidationError"):
+        declared = _PROBLEM_REF
+    content.setdefault(PROBLEM_JSON, {})
+    content[PROBLEM_JSON].setdefault("schema", declared)
+
+
+def document_problems(document: dict[str, Any]) -> None:
+    """Make the OpenAPI ``document`` say what the handlers above do: every error answer
+    (4xx, 5xx, and ``default`` for those not listed) is a ``Problem`` in problem+json."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    for name in _FASTAPI_VALIDATION:  # only ever referred to by the 422s replaced here
+        schemas.pop(name, None)
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("default", {"description": "An error"})
+            for code, response in responses.items():
+                if code == "default" or code[0] in "45":
+                    _as_problem(response)

@@ -88,4 +88,5 @@ def component() -> Component:
         routers=(proxy_router(started.client, started.pipeline),),
         crds=(CLUSTER_CRD,),
         start=start,
+        required=True,
     )

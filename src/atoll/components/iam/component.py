@@ -113,6 +113,7 @@ def component() -> Component:
         ),
         crds=CRDS,
         start=start,
+        required=True,
         run=run,
         controllers=(UserController,),
         ready=started.ready,

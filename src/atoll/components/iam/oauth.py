@@ -7,12 +7,17 @@ token_type, expires_in}``; errors are problem+json carrying the RFC's ``error`` 
 (``invalid_request``, ``unsupported_grant_type``, ``invalid_grant``), so OAuth clients and
 Atoll's own error handling both understand them. Wrong credentials and unknown users get
 the same answer. The password check (argon2id, tens of milliseconds of CPU) runs off the event loop.
+
+The routes read their forms themselves, so that a missing field is the RFC's
+``invalid_request`` (400) rather than FastAPI's 422; the OpenAPI document describes the forms
+by hand (``openapi_extra``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -31,6 +36,45 @@ from .tokens import ACCESS_TTL, InvalidToken, TokenIssuer
 __all__ = ["oauth_router"]
 
 _BAD_CREDENTIALS = "the user name or password is wrong"
+_FORM = "application/x-www-form-urlencoded"
+_NO_STORE = {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}}
+
+
+def _form(required: list[str], **fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a form that a route reads itself (``_read_form``)."""
+    schema = {"type": "object", "required": required, "properties": fields}
+    return {"requestBody": {"required": True, "content": {_FORM: {"schema": schema}}}}
+
+
+_TOKEN_FORM = _form(
+    ["grant_type"],
+    grant_type={"type": "string", "enum": ["password", "refresh_token"]},
+    username={"type": "string", "description": "For the password grant"},
+    password={"type": "string", "format": "password", "description": "For the password grant"},
+    refresh_token={"type": "string", "description": "For the refresh_token grant"},
+    client_id={"type": "string", "description": "Optional: the console is the built-in client"},
+)
+_REVOKE_FORM = _form(
+    ["token"], token={"type": "string", "description": "An access or a refresh token"}
+)
+_TOKENS = {
+    "type": "object",
+    "required": ["access_token", "refresh_token", "token_type", "expires_in"],
+    "properties": {
+        "access_token": {"type": "string"},
+        "refresh_token": {"type": "string"},
+        "token_type": {"type": "string", "enum": ["Bearer"]},
+        "expires_in": {"type": "integer", "description": "Seconds the access token is valid"},
+    },
+}
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    """The form in the body (the last of repeated fields). Bytes that are not UTF-8 become
+    U+FFFD, as ``parse_qs`` does with percent-escaped ones: a credential that cannot match,
+    never a 500."""
+    text = (await request.body()).decode("utf-8", "replace")
+    return {k: v[-1] for k, v in parse_qs(text).items()}
 
 
 def _error(status: int, code: str, detail: str) -> JSONResponse:
@@ -68,9 +112,28 @@ def oauth_router(
         except NotFound:
             return None
 
-    @router.post("/token", summary="Log in (password grant) or refresh a token")
+    @router.post(
+        "/token",
+        summary="Log in (password grant) or refresh a token",
+        openapi_extra=_TOKEN_FORM,
+        responses={
+            200: {
+                "description": "New tokens",
+                "content": {"application/json": {"schema": _TOKENS}},
+                "headers": _NO_STORE,
+            },
+            400: {
+                "description": "Refused; `error` says why (invalid_request, invalid_grant, "
+                "unsupported_grant_type)"
+            },
+            429: {
+                "description": "Too many failed logins; try again after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            },
+        },
+    )
     async def token(request: Request) -> JSONResponse:
-        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await _read_form(request)
         grant = form.get("grant_type", "")
         if grant == "password":
             name, password = form.get("username", ""), form.get("password", "")
@@ -111,11 +174,20 @@ def oauth_router(
             return _tokens(issuer(), str(claims["sub"]))
         return _error(400, "unsupported_grant_type", f"grant_type {grant!r} is not supported")
 
-    @router.post("/revoke", summary="Revoke an access or refresh token (RFC 7009)")
+    @router.post(
+        "/revoke",
+        summary="Revoke an access or refresh token (RFC 7009)",
+        openapi_extra=_REVOKE_FORM,
+        response_class=Response,  # an empty 200
+        responses={
+            200: {"description": "Revoked, or it was not valid", "headers": _NO_STORE},
+            400: {"description": "No token (`error`: invalid_request)"},
+        },
+    )
     async def revoke_token(request: Request) -> Response:
         """Whoever holds a token may revoke it. As RFC 7009 says, the answer is 200 whether
         or not the token was valid, so it tells nothing about tokens."""
-        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await _read_form(request)
         token = form.get("token", "")
         if not token:
             return _error(400, "invalid_request", "token is required")
