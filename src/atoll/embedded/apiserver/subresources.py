@@ -136,34 +136,50 @@ def _to_scale(resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
 async def _scale(
     handlers: ResourceHandlers, request: Request, info: RequestInfo, resource: Resource
 ) -> Response:
+    """Read or write ``replicas`` through the Scale view. A write that names no
+    resourceVersion is retried on a conflict with a concurrent write (a controller's status
+    update, say), as kube-apiserver's GuaranteedUpdate retries; one that names a stale
+    version is a conflict."""
     registry, namespace = handlers.registry, info.namespace or ""
-    entry = registry.get(resource, namespace, info.name)
-    live = registry.from_storage(resource, entry.decode())
-    scale = _to_scale(resource, live)
-    if request.method == "GET":
-        return _json(scale)
-    if request.method == "PUT":
-        wanted = await handlers.read_object(request)
-    elif request.method == "PATCH":
-        wanted = apply_patch_document(
-            registry, resource, scale, media_type(request), await read_body(request)
-        )
-    else:
+    if request.method not in ("GET", "PUT", "PATCH"):
         raise MethodNotAllowed("the server does not allow this method on the requested resource")
-    replicas = (wanted.get("spec") or {}).get("replicas") if isinstance(wanted, dict) else None
-    if not isinstance(replicas, int) or isinstance(replicas, bool):
-        raise BadRequest("spec.replicas: Invalid value: must be an integer")
-    rv = (wanted.get("metadata") or {}).get("resourceVersion")
-    if rv and str(rv) != live["metadata"]["resourceVersion"]:
-        raise Conflict.modified(resource.plural, resource.group, info.name)
-    if resource.custom is not None:
-        live = set_replicas(live, _scale_spec(resource), replicas)
-    else:
-        live.setdefault("spec", {})["replicas"] = replicas
-    opts = handlers.write_options(request)
-    result = await registry.update(resource, namespace, info.name, live, opts, base=entry)
-    out = registry.from_storage(resource, dict(result.obj))
-    return _json(_to_scale(resource, out))
+    put = await handlers.read_object(request) if request.method == "PUT" else None
+    body = await read_body(request) if request.method == "PATCH" else b""
+    for attempt in range(_SCALE_ATTEMPTS):
+        entry = registry.get(resource, namespace, info.name)
+        live = registry.from_storage(resource, entry.decode())
+        scale = _to_scale(resource, live)
+        if request.method == "GET":
+            return _json(scale)
+        if request.method == "PUT":
+            wanted = put
+        else:
+            wanted = apply_patch_document(registry, resource, scale, media_type(request), body)
+        replicas = (wanted.get("spec") or {}).get("replicas") if isinstance(wanted, dict) else None
+        if not isinstance(replicas, int) or isinstance(replicas, bool):
+            raise BadRequest("spec.replicas: Invalid value: must be an integer")
+        assert isinstance(wanted, dict)
+        rv = (wanted.get("metadata") or {}).get("resourceVersion")
+        if rv and str(rv) != live["metadata"]["resourceVersion"]:
+            raise Conflict.modified(resource.plural, resource.group, info.name)
+        named_version = request.method == "PUT" and bool(rv)
+        if resource.custom is not None:
+            live = set_replicas(live, _scale_spec(resource), replicas)
+        else:
+            live.setdefault("spec", {})["replicas"] = replicas
+        opts = handlers.write_options(request)
+        try:
+            result = await registry.update(resource, namespace, info.name, live, opts, base=entry)
+        except Conflict:
+            if named_version or attempt == _SCALE_ATTEMPTS - 1:
+                raise
+            continue
+        out = registry.from_storage(resource, dict(result.obj))
+        return _json(_to_scale(resource, out))
+    raise AssertionError("unreachable")
+
+
+_SCALE_ATTEMPTS = 5
 
 
 async def _finalize(
