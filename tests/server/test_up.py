@@ -31,6 +31,11 @@ def test_health_readiness_and_metrics(atoll: Atoll) -> None:
     metrics = http().get(f"{atoll.url}/metrics", timeout=5).text
     assert 'atoll_http_requests_total{code="200",method="GET",route="/healthz"}' in metrics
     assert "atoll_http_request_duration_seconds_bucket" in metrics
+    assert 'atoll_cache_objects{component="iam",resource="users.iam.atoll.io"}' in metrics
+    eventually(
+        lambda: 'atoll_controller_queue_depth{controller="iam-users"}'
+        in http().get(f"{atoll.url}/metrics", timeout=5).text
+    )
 
 
 def test_unknown_routes_answer_problem_json(atoll: Atoll) -> None:

@@ -462,6 +462,15 @@ class InformerFactory:
         async with asyncio.TaskGroup() as group:
             self.start(group)
 
+    def sizes(self) -> dict[str, int]:
+        """Objects cached, by resource (``plural.group``), summed over its informers."""
+        sizes: dict[str, int] = {}
+        for key, informer in self._informers.items():
+            rt = key[0]
+            name = f"{rt.plural}.{rt.group}" if rt.group else rt.plural
+            sizes[name] = sizes.get(name, 0) + len(informer.keys())
+        return sizes
+
     async def wait_synced(self) -> None:
         """Wait until every informer asked for so far has delivered its first list."""
         for informer in list(self._informers.values()):

@@ -25,7 +25,7 @@ from atoll.kube.kubeconfig import ClusterConfig
 
 from .access import Pipeline
 from .components import Component, ComponentContext
-from .controlling import run_controllers
+from .controlling import Managers, run_controllers
 from .installing import install_crds
 from .observing import observe
 from .pipeline import RequestPipeline
@@ -83,6 +83,7 @@ def create_app(
     state: dict[str, KubeClient] = {}
     pipeline = Pipeline()
     switchboard = Switchboard(components)
+    managers = Managers()
     started = asyncio.Event()
     failed: list[str] = []
 
@@ -106,7 +107,7 @@ def create_app(
             for component in components:
                 if component.run is not None:
                     group.create_task(component.run(context), name=f"component {component.name}")
-            group.create_task(run_controllers(client, switchboard), name="controllers")
+            group.create_task(run_controllers(client, switchboard, managers), name="controllers")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -155,7 +156,7 @@ def create_app(
             return "reading which components are on"
         return None
 
-    observe(app, components, cluster_ready)
+    observe(app, components, cluster_ready, managers.stats)
     app.include_router(switchboard.router(lambda: _connected(state)))
     for component in components:
         guard = [Depends(switchboard.guard(component.name))]

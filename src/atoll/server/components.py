@@ -11,7 +11,7 @@ controllers, CRDs and console extensions. Components never import each other.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -55,6 +55,8 @@ class Component:
     stop: Callable[[], Coroutine[Any, Any, None]] | None = None
     # Run, leader-elected (one replica at a time), once the component has started.
     controllers: Sequence[Callable[[], Controller]] = field(default_factory=tuple)
+    # Objects in its caches by resource, for /metrics (atoll_cache_objects).
+    cache_sizes: Callable[[], Mapping[str, int]] = field(default=dict)
     # Required components (iam, clusters) cannot be turned off.
     required: bool = False
     # Whether this component is ready to serve (its caches synced, its CRDs installed).

@@ -18,6 +18,7 @@ from atoll.controllers.leadership import (
     LeaderElector,
     LeadershipLost,
 )
+from atoll.controllers.queueing import QueueStats
 from atoll.controllers.runtime import ControllerManager
 from atoll.kube.client import KubeClient
 from atoll.kube.events import EventRecorder
@@ -25,14 +26,26 @@ from atoll.kube.informers import InformerFactory
 
 from .switchboard import Switchboard
 
-__all__ = ["run_controllers"]
+__all__ = ["Managers", "run_controllers"]
 
 logger = logging.getLogger(__name__)
 
 LEASE = "atoll-controller-manager"
 
 
-async def run_controllers(client: KubeClient, switchboard: Switchboard) -> None:
+class Managers:
+    """The controller manager this replica runs now, if it leads: for /metrics."""
+
+    def __init__(self) -> None:
+        self.current: ControllerManager | None = None
+
+    def stats(self) -> list[QueueStats]:
+        return self.current.stats() if self.current is not None else []
+
+
+async def run_controllers(
+    client: KubeClient, switchboard: Switchboard, managers: Managers | None = None
+) -> None:
     """Until cancelled. The controllers of the components that are on run; when that set
     changes, the manager is built again (leadership is kept)."""
     if not any(c.controllers for c in switchboard.components.values()):
@@ -52,7 +65,13 @@ async def run_controllers(client: KubeClient, switchboard: Switchboard) -> None:
             informers=InformerFactory(client),
             events=lambda name: EventRecorder(client, f"{name}-controller", identity),
         )
-        await manager.run()
+        if managers is not None:
+            managers.current = manager
+        try:
+            await manager.run()
+        finally:
+            if managers is not None and managers.current is manager:
+                managers.current = None
 
     async def lead() -> None:
         while True:

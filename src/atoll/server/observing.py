@@ -3,13 +3,14 @@
 ``/healthz`` answers while the process lives. ``/readyz`` is 503 until the host cluster
 answers its own ``/readyz`` and every component says it is ready (the reasons are listed).
 ``/metrics`` is Prometheus text from the app's own registry: requests by method, route and
-code, and their latencies. None of these need a login, and none count as a failed one.
+code, and their latencies; objects in each component's caches; controllers' queue depths.
+None of these need a login, and none count as a failed one.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import (
@@ -19,8 +20,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import Match
+
+from atoll.controllers.queueing import QueueStats
 
 from .components import Component
 from .problems import problem
@@ -41,8 +46,50 @@ def _route_of(request: Request) -> str:
     return "unmatched"
 
 
-def observe(app: FastAPI, components: Sequence[Component], cluster_ready: Probe) -> None:
+class _State(Collector):
+    """Gauges read when scraped: caches' sizes and controllers' queues."""
+
+    def __init__(
+        self, components: Sequence[Component], queues: Callable[[], Sequence[QueueStats]]
+    ) -> None:
+        self.components = components
+        self.queues = queues
+
+    def collect(self) -> Iterator[Metric]:
+        cached = GaugeMetricFamily(
+            "atoll_cache_objects",
+            "Objects in a component's caches, by resource.",
+            labels=["component", "resource"],
+        )
+        for component in self.components:
+            for resource, count in sorted(component.cache_sizes().items()):
+                cached.add_metric([component.name, resource], count)
+        yield cached
+        depth = GaugeMetricFamily(
+            "atoll_controller_queue_depth",
+            "Keys waiting for a controller's workers (this replica, if it leads).",
+            labels=["controller"],
+        )
+        adds = CounterMetricFamily(
+            "atoll_controller_queue_adds",
+            "Keys put in a controller's queue since its manager started.",
+            labels=["controller"],
+        )
+        for stats in self.queues():
+            depth.add_metric([stats.name], stats.depth + stats.delayed)
+            adds.add_metric([stats.name], stats.adds)
+        yield depth
+        yield adds
+
+
+def observe(
+    app: FastAPI,
+    components: Sequence[Component],
+    cluster_ready: Probe,
+    queues: Callable[[], Sequence[QueueStats]] = list,
+) -> None:
     registry = CollectorRegistry()
+    registry.register(_State(components, queues))
     requests = Counter(
         "atoll_http_requests_total",
         "HTTP requests answered, by method, route and code.",

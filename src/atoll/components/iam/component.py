@@ -117,4 +117,5 @@ def component() -> Component:
         run=run,
         controllers=(UserController,),
         ready=started.ready,
+        cache_sizes=lambda: started.factory.sizes() if started.factory is not None else {},
     )
