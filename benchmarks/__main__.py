@@ -27,6 +27,7 @@ from pathlib import Path
 import uvloop
 
 from . import (
+    cached_pods,
     creates,
     deployment_bursts,
     exec_round_trip,
@@ -60,6 +61,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "service_throughput": service_throughput.run,
     "exec_round_trip": exec_round_trip.run,
     "logins": logins.run,
+    "cached_pods": cached_pods.run,
 }
 _SETTLE_SECONDS = 1.0
 

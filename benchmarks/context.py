@@ -35,6 +35,8 @@ class Sizes:
     pod_starts: int = 200
     idle_pods: int = 200
     log_lines: int = 200
+    cached_pods: int = 50_000
+    cached_queries: int = 300
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -50,6 +52,8 @@ class Sizes:
             pod_starts=30,
             idle_pods=50,
             log_lines=50,
+            cached_pods=2_000,
+            cached_queries=100,
         )
 
 

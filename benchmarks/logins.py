@@ -58,6 +58,8 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[str], str]:
             str(data_dir),
             "--port",
             "0",
+            "--tls-port",
+            "0",
             "--log-level",
             "warning",
         ],

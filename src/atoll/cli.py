@@ -110,6 +110,10 @@ def up(
     port: Annotated[
         int | None, typer.Option(help="Listen port [8080]; 0 picks a free one.")
     ] = None,
+    tls_port: Annotated[
+        int | None,
+        typer.Option(help="HTTPS port for kubectl and API clients [8443]; 0 picks a free one."),
+    ] = None,
     kubeconfig: Annotated[
         Path | None, typer.Option(help="A real host cluster; without it, the embedded one.")
     ] = None,
@@ -131,7 +135,13 @@ def up(
         _usage_error("--in-cluster and --kubeconfig exclude each other: choose one host cluster")
     _setup_logging(log_level)
     root = Settings()
-    given = {"data_dir": data_dir, "host": host, "port": port, "kubeconfig": kubeconfig}
+    given = {
+        "data_dir": data_dir,
+        "host": host,
+        "port": port,
+        "tls_port": tls_port,
+        "kubeconfig": kubeconfig,
+    }
     server = root.server.model_copy(update={k: v for k, v in given.items() if v is not None})
     cluster = root.cluster.model_copy(update={"data_dir": server.data_dir / "cluster"})
     host_cluster = _host_cluster(server, in_cluster=in_cluster)
@@ -203,12 +213,11 @@ async def _up(
 
         await serve_atoll(
             config,
-            host=server.host,
-            port=server.port,
+            server,
             stop=stop,
             ready=announce,
             tell=lambda text: console.print(f"[yellow]{text}[/]", soft_wrap=True),
-            data_dir=server.data_dir,
+            secure=lambda url: console.print(f"API for kubectl (HTTPS) at {url}"),
             admin_password=admin_password,
         )
     finally:

@@ -97,6 +97,15 @@ class ServerSettings(BaseModel):
     )
     host: str = Field("127.0.0.1", description="Listen address; loopback unless told otherwise.")
     port: int = Field(8080, description="Listen port; 0 picks a free one (printed at start).")
+    tls_port: int = Field(
+        8443,
+        description="HTTPS listen port for kubectl and API clients (client-go sends tokens "
+        "only over TLS); 0 picks a free one.",
+    )
+    tls_cert: Path | None = Field(
+        None, description="A serving certificate (PEM); unset: one from Atoll's own CA."
+    )
+    tls_key: Path | None = Field(None, description="The serving certificate's private key.")
     kubeconfig: Path | None = Field(
         None, description="A real host cluster's kubeconfig; unset: the embedded cluster."
     )

@@ -126,8 +126,13 @@ def test_the_deployment_runs_the_server_in_cluster_hardened_and_spread() -> None
     service = objects["Service.v1 atoll-system/atoll"]["spec"]
     assert service["type"] == "ClusterIP"
     assert service["ports"] == [
-        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
+        {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"},
     ]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": 8080,
+        "https": 8443,
+    }
     budget = objects["PodDisruptionBudget.policy/v1 atoll-system/atoll"]["spec"]
     assert budget["minAvailable"] == 1
     assert budget["selector"] == spec["selector"]

@@ -10,11 +10,14 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 from tests.conftest import KUBECTL, unique_pod_network, unique_service_cidr
 from tests.waiting import eventually
 
+TENANT = "/kapis/tenant.atoll.io/v1alpha1"
+ATOLL_UP = [sys.executable, "-m", "atoll", "up"]
 PASSWORD_LINE = "admin password (shown once; change it at first login): "
 
 
@@ -61,7 +64,7 @@ def start_atoll(data_dir: Path, **env: str) -> Atoll:
         settings["ATOLL_ADMIN_PASSWORD"] = ""
     settings["KUBERNETES_SERVICE_HOST"] = ""  # the embedded cluster, even when run in a pod
     process = subprocess.Popen(
-        [sys.executable, "-m", "atoll", "up", "--data-dir", str(data_dir), "--port", "0"],
+        [*ATOLL_UP, "--data-dir", str(data_dir), "--port", "0", "--tls-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # what it tells a person goes to stderr
         text=True,
@@ -158,3 +161,29 @@ def user_session(atoll: Atoll, name: str, password: str = "Secret-pass-1") -> re
         what=f"{name} can log in",
     )
     return as_user(bearer)
+
+
+def workspace(atoll: Atoll, name: str, manager: str) -> None:
+    admin = as_user(login(atoll))
+    body = {
+        "apiVersion": "tenant.atoll.io/v1alpha1",
+        "kind": "Workspace",
+        "metadata": {"name": name},
+        "spec": {"manager": manager},
+    }
+    made = admin.post(
+        f"{atoll.url}/apis/tenant.atoll.io/v1alpha1/workspaces", json=body, timeout=10
+    )
+    assert made.status_code == 201, made.text
+
+
+def project(session: requests.Session, atoll: Atoll, ws: str, name: str) -> requests.Response:
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    url = f"{atoll.url}{TENANT}/workspaces/{ws}/clusters/host/namespaces"
+    return session.post(url, json=body, timeout=10)
+
+
+def configmap(session: requests.Session, atoll: Atoll, ns: str, name: str) -> int:
+    body: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}
+    url = f"{atoll.url}/api/v1/namespaces/{ns}/configmaps"
+    return session.post(url, json=body, timeout=10).status_code

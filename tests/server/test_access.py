@@ -5,10 +5,13 @@ Atoll with a user's own kubeconfig."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import kubernetes
-import pytest
+import kubernetes.stream
+import yaml
+from tests.conftest import KUBECTL
 from tests.server.atoll_process import (
     USERS,
     Atoll,
@@ -142,34 +145,51 @@ def test_passwords_are_changed_with_the_current_one_or_by_an_administrator(atoll
     assert judy.put(other, json={"password": "Taken-over-4"}, timeout=10).status_code == 403
 
 
-def _core(config: Path) -> kubernetes.client.CoreV1Api:
-    return kubernetes.client.CoreV1Api(
-        kubernetes.config.new_client_from_config(config_file=str(config))
+def _kubectl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KUBECTL), f"--kubeconfig={config}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
-def test_a_users_own_kubeconfig_works_through_atoll(atoll: Atoll, tmp_path: Path) -> None:
-    """With the official Kubernetes client. (kubectl 1.20 sends no token to a plain-HTTP
-    server; it needs Atoll to serve TLS, which is still to come.)"""
+def test_kubectl_works_through_atoll_with_a_users_own_kubeconfig(
+    atoll: Atoll, tmp_path: Path
+) -> None:
     kim = user_session(atoll, "kim")
     kubeconfigs = f"{atoll.url}/kapis/resources.atoll.io/v1alpha1/users"
     answer = kim.get(f"{kubeconfigs}/kim/kubeconfig", timeout=10)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/yaml"
+    config = yaml.safe_load(answer.text)
+    assert config["clusters"][0]["cluster"]["server"].startswith("https://127.0.0.1:")
+    assert "certificate-authority-data" in config["clusters"][0]["cluster"]
     (tmp_path / "kim.yaml").write_text(answer.text)
-    with pytest.raises(kubernetes.client.ApiException) as refused:
-        _core(tmp_path / "kim.yaml").list_namespace()
-    assert refused.value.status == 403
+    refused = _kubectl(tmp_path / "kim.yaml", "get", "namespaces")
+    assert refused.returncode != 0 and "Forbidden" in refused.stderr, refused.stderr
+    assert 'User "kim" cannot list namespaces' in refused.stderr or "cannot list" in refused.stderr
     assert kim.get(f"{kubeconfigs}/admin/kubeconfig", timeout=10).status_code == 403
 
     admin = as_user(login(atoll))
     (tmp_path / "admin.yaml").write_text(admin.get(f"{kubeconfigs}/admin/kubeconfig").text)
-    core = _core(tmp_path / "admin.yaml")
-    assert "default" in [ns.metadata.name for ns in core.list_namespace().items]
+    listed = _kubectl(tmp_path / "admin.yaml", "get", "namespaces", "-o", "name")
+    assert listed.returncode == 0, listed.stderr
+    assert "namespace/default" in listed.stdout.split()
+    made = _kubectl(
+        tmp_path / "admin.yaml", "create", "configmap", "via-kubectl", "--from-literal=a=b"
+    )
+    assert made.returncode == 0, made.stderr
+    assert "via-kubectl" in atoll.kubectl("get", "configmaps", "-o", "name")
+
+    # The official Python client too.
+    core = kubernetes.client.CoreV1Api(
+        kubernetes.config.new_client_from_config(config_file=str(tmp_path / "admin.yaml"))
+    )
     body = kubernetes.client.V1ConfigMap(
-        metadata=kubernetes.client.V1ObjectMeta(name="via-atoll"), data={"a": "b"}
+        metadata=kubernetes.client.V1ObjectMeta(name="via-client"), data={"a": "b"}
     )
     core.create_namespaced_config_map("default", body)
-    assert "via-atoll" in atoll.kubectl("get", "configmaps", "-o", "name")
+    assert "via-client" in atoll.kubectl("get", "configmaps", "-o", "name")
 
 
 def test_watches_stream_through_the_proxy(atoll: Atoll) -> None:
@@ -224,3 +244,51 @@ def test_changes_and_refusals_are_audited_without_secrets(atoll: Atoll) -> None:
     trail = "".join(p.read_text() for p in (atoll.data_dir / "audit").glob("*.jsonl"))
     assert "never-in-the-trail" not in trail
     assert mallory.get(events, timeout=10).status_code == 403
+
+
+def test_exec_and_logs_pass_the_proxy(atoll: Atoll, tmp_path: Path) -> None:
+    admin = as_user(login(atoll))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "shell"},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [
+                {"name": "main", "image": "busybox", "command": ["sh", "-c", "echo up; sleep 3600"]}
+            ],
+        },
+    }
+    pods = f"{atoll.url}/api/v1/namespaces/default/pods"
+    assert admin.post(pods, json=pod, timeout=10).status_code == 201
+
+    def running() -> bool:
+        found = admin.get(f"{pods}/shell", timeout=10).json()
+        statuses = (found.get("status") or {}).get("containerStatuses") or []
+        return bool(statuses) and "running" in statuses[0].get("state", {})
+
+    eventually(running, timeout=60)
+    kubeconfig = tmp_path / "admin.yaml"
+    kubeconfig.write_text(
+        admin.get(f"{atoll.url}/kapis/resources.atoll.io/v1alpha1/users/admin/kubeconfig").text
+    )
+    core = kubernetes.client.CoreV1Api(
+        kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
+    )
+    assert eventually(lambda: core.read_namespaced_pod_log("shell", "default")) == "up\n"
+    resp = kubernetes.stream.stream(
+        core.connect_get_namespaced_pod_exec,
+        "shell",
+        "default",
+        command=["sh", "-c", "read line; echo got=$line; exit 3"],
+        stdin=True,
+        stdout=True,
+        stderr=True,
+        tty=False,
+        _preload_content=False,
+    )
+    resp.write_stdin("hello\n")
+    resp.run_forever(timeout=20)
+    assert resp.read_stdout() == "got=hello\n"
+    assert resp.returncode == 3
+    resp.sock.shutdown()

@@ -5,25 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from tests.server.atoll_process import Atoll, as_user, login, user_session
+from tests.server.atoll_process import (
+    TENANT,
+    Atoll,
+    as_user,
+    configmap,
+    login,
+    project,
+    user_session,
+    workspace,
+)
 from tests.waiting import eventually
 
-TENANT = "/kapis/tenant.atoll.io/v1alpha1"
 IAM = "/kapis/iam.atoll.io/v1alpha1"
-
-
-def workspace(atoll: Atoll, name: str, manager: str) -> None:
-    admin = as_user(login(atoll))
-    body = {
-        "apiVersion": "tenant.atoll.io/v1alpha1",
-        "kind": "Workspace",
-        "metadata": {"name": name},
-        "spec": {"manager": manager},
-    }
-    made = admin.post(
-        f"{atoll.url}/apis/tenant.atoll.io/v1alpha1/workspaces", json=body, timeout=10
-    )
-    assert made.status_code == 201, made.text
 
 
 def names(answer: requests.Response) -> list[str]:
@@ -31,18 +25,6 @@ def names(answer: requests.Response) -> list[str]:
     body = answer.json()
     assert body["totalItems"] == len(body["items"])
     return [item["metadata"]["name"] for item in body["items"]]
-
-
-def project(session: requests.Session, atoll: Atoll, ws: str, name: str) -> requests.Response:
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    url = f"{atoll.url}{TENANT}/workspaces/{ws}/clusters/host/namespaces"
-    return session.post(url, json=body, timeout=10)
-
-
-def configmap(session: requests.Session, atoll: Atoll, ns: str, name: str) -> int:
-    body: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}
-    url = f"{atoll.url}/api/v1/namespaces/{ns}/configmaps"
-    return session.post(url, json=body, timeout=10).status_code
 
 
 def test_a_workspace_admin_runs_its_workspace_and_its_projects(atoll: Atoll) -> None:

@@ -33,8 +33,10 @@ def test_health_readiness_and_metrics(atoll: Atoll) -> None:
     assert "atoll_http_request_duration_seconds_bucket" in metrics
     assert 'atoll_cache_objects{component="iam",resource="users.iam.atoll.io"}' in metrics
     eventually(
-        lambda: 'atoll_controller_queue_depth{controller="iam-users"}'
-        in http().get(f"{atoll.url}/metrics", timeout=5).text
+        lambda: (
+            'atoll_controller_queue_depth{controller="iam-users"}'
+            in http().get(f"{atoll.url}/metrics", timeout=5).text
+        )
     )
 
 

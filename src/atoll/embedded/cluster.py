@@ -35,6 +35,7 @@ from atoll.controllers.leadership import (
 )
 from atoll.controllers.runtime import ControllerManager
 from atoll.errors import AlreadyExists
+from atoll.kit.pki import ServingCertificate, ensure_serving_certificate
 from atoll.kit.serving import QuietServer, bind
 from atoll.kube.client import KubeClient
 from atoll.kube.events import EventRecorder
@@ -64,7 +65,6 @@ from .kubelet.sandboxes import ClusterDnsConfig
 from .kubelet.server import KubeletApp
 from .network.node import NetworkOptions, NodeNetwork
 from .network.podnet import NetworkUnavailable, PodNetwork
-from .pki import ServingCertificate, ensure_serving_certificate
 from .storage.encryption import Sealer, load_or_create_key
 from .storage.store import ResourceKey, Storage
 from .upgrades import ProxyingProtocol, UpgradingProtocol

@@ -77,6 +77,9 @@ class RequestInfo:
 
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 READ_VERBS = frozenset({"get", "list", "watch"})
+# A pod's streams that run or reach into it: authorized as ``create`` whatever the method,
+# so a WebSocket's GET needs what a POST needs (a viewer's ``get`` must not open a shell).
+_STREAMS = frozenset({"exec", "attach", "portforward"})
 
 
 def request_info(method: str, path: str, query: dict[str, str] | None = None) -> RequestInfo:
@@ -134,6 +137,8 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
         verb = "watch"
     if resource == "namespaces" and name and not namespace:
         namespace = name
+    if resource == "pods" and subresource in _STREAMS:
+        verb = "create"  # running a command is a write, over POST or a WebSocket's GET alike
     if resource == "workspaces" and group == "tenant.atoll.io" and name:
         workspace = name  # a workspace is in its own scope, as a namespace is
     return RequestInfo(
@@ -202,9 +207,10 @@ class Pipeline:
     audit_sinks: list[AuditSink] = field(default_factory=list)
     # Path prefixes anyone may call (login, probes, the OpenAPI document).
     public: list[str] = field(default_factory=list)
-    # Routes that filter what they answer by what the caller may see, instead of being
-    # refused whole: (path prefix, verbs). The route asks ``authorize`` per item.
-    filtering: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+    # Requests that routes filter by what the caller may see, instead of being refused
+    # whole: each a test of the request, as narrow as can be (a prefix would let through
+    # whatever else shares it). The route asks ``authorize`` or ``visible_*`` itself.
+    filtering: list[Callable[[RequestInfo], bool]] = field(default_factory=list)
     # Where a caller may do what a request asks, namespace by namespace or workspace by
     # workspace: None means everywhere (a platform or cluster grant). For routes that filter.
     visible_namespaces: Callable[[Principal, RequestInfo], set[str] | None] = lambda who, info: (

@@ -24,7 +24,7 @@ from atoll.kube.client import KubeClient
 from atoll.kube.kubeconfig import ClusterConfig
 
 from .access import Pipeline
-from .components import Component, ComponentContext
+from .components import Component, ComponentContext, SecureEndpoint
 from .controlling import Managers, run_controllers
 from .installing import install_crds
 from .observing import observe
@@ -46,12 +46,14 @@ _REFUSALS = {
 def _documenting(app: FastAPI, pipeline: Pipeline) -> Callable[[], dict[str, Any]]:
     """``app.openapi`` with what FastAPI cannot see: the request pipeline wants a bearer token
     on every path it does not leave public (and may refuse with 401 or 403), and errors are
-    problem+json. Made once, on the first request for the document."""
+    problem+json. Added to each document FastAPI makes (once, unless the routes change)."""
     generate = app.openapi
+    described: dict[str, Any] | None = None
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = generate()
+        nonlocal described
+        document = generate()
+        if document is not described:
             document.setdefault("components", {})["securitySchemes"] = {"bearer": _BEARER}
             document["security"] = [{"bearer": []}]
             for path, operations in document.get("paths", {}).items():
@@ -62,8 +64,8 @@ def _documenting(app: FastAPI, pipeline: Pipeline) -> Callable[[], dict[str, Any
                         refusals = {code: dict(answer) for code, answer in _REFUSALS.items()}
                         operation.setdefault("responses", {}).update(refusals)
             document_problems(document)
-            app.openapi_schema = document
-        return app.openapi_schema
+            described = document
+        return document
 
     return openapi
 
@@ -75,6 +77,7 @@ def create_app(
     data_dir: Path,
     admin_password: str | None = None,
     tell: Callable[[str], None] = print,
+    secure_endpoint: SecureEndpoint | None = None,
 ) -> FastAPI:
     """The server for the host cluster at ``cluster``, with ``components`` switched on.
 
@@ -88,7 +91,9 @@ def create_app(
     failed: list[str] = []
 
     async def start_components(client: KubeClient) -> None:
-        context = ComponentContext(client, admin_password, tell, data_dir, pipeline)
+        context = ComponentContext(
+            client, admin_password, tell, data_dir, pipeline, secure_endpoint
+        )
         try:
             crds = [PLATFORM_CONFIG_CRD, *(crd for c in components for crd in c.crds)]
             await install_crds(client, crds)

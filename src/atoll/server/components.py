@@ -24,11 +24,20 @@ from atoll.kube.client import KubeClient
 
 from .access import Pipeline
 
-__all__ = ["ENTRY_POINT_GROUP", "Component", "ComponentContext", "discover"]
+__all__ = ["ENTRY_POINT_GROUP", "Component", "ComponentContext", "SecureEndpoint", "discover"]
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "atoll.components"
+
+
+@dataclass(frozen=True)
+class SecureEndpoint:
+    """Where Atoll answers over HTTPS (on the host a client reached it by), and the CA that
+    signed its certificate (None when the user brought a certificate)."""
+
+    port: int
+    ca_pem: bytes | None
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class ComponentContext:
     tell: Callable[[str], None]  # to the person who started Atoll (the console, not the log)
     data_dir: Path  # where a component may keep files (audit logs until a store takes them)
     pipeline: Pipeline  # where a component installs authentication, authorization, audit
+    secure_endpoint: SecureEndpoint | None = None  # for kubeconfigs that point at Atoll
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ class RequestPipeline:
         elif not public:
             await self._refuse(scope, receive, send, info, who, 401, "log in first")
             return
-        if not public and not self._filtering(path, info):
+        if not public and not self._filtering(info):
             decision = await self.pipeline.authorize(who, info)
             if not decision.allowed:
                 await self._refuse(scope, receive, send, info, who, 403, decision.reason)
@@ -145,11 +145,8 @@ class RequestPipeline:
         finally:
             self._audit(scope, info, who, answered["code"])
 
-    def _filtering(self, path: str, info: RequestInfo) -> bool:
-        return any(
-            path.startswith(prefix) and info.verb in verbs
-            for prefix, verbs in self.pipeline.filtering
-        )
+    def _filtering(self, info: RequestInfo) -> bool:
+        return any(test(info) for test in self.pipeline.filtering)
 
     async def _refuse(
         self,

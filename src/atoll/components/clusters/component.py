@@ -1,7 +1,9 @@
 """The clusters component's declaration (entry point ``clusters`` in ``atoll.components``).
 
 It registers the host cluster as the Cluster ``host`` (its Kubernetes version, node count
-and a ``Ready`` condition, refreshed at every start) and serves the Kubernetes proxy.
+and a ``Ready`` condition, refreshed at every start), serves the Kubernetes proxy, and the
+console's multiplexed watch socket (``watchmux``), which any logged-in user may open: each
+of its subscriptions is authorized on its own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from atoll.server.components import Component, ComponentContext
 
 from .crds import CLUSTER_CRD, GROUP, VERSION
 from .proxy import proxy_router
+from .watchmux import PATH as WATCHES_PATH
+from .watchmux import watches_router
 
 __all__ = ["CLUSTERS", "HOST", "component"]
 
@@ -81,11 +85,16 @@ def component() -> Component:
     async def start(context: ComponentContext) -> None:
         await register_host(context.client)
         started._client, started._pipeline = context.client, context.pipeline
+        # The socket itself is open to any logged-in user; each subscription is authorized.
+        context.pipeline.filtering.append(lambda info: info.path == WATCHES_PATH)
 
     return Component(
         name="clusters",
         description="The clusters Atoll manages (the host for now) and the Kubernetes proxy.",
-        routers=(proxy_router(started.client, started.pipeline),),
+        routers=(
+            proxy_router(started.client, started.pipeline),
+            watches_router(started.client, started.pipeline),
+        ),
         crds=(CLUSTER_CRD,),
         start=start,
         required=True,

@@ -4,8 +4,9 @@ A request is allowed when a rule of some role bound to the caller (as a User, or
 of its Groups) allows it, looked for level by level:
 
 1. **platform** — GlobalRoleBindings → GlobalRoles: anything, anywhere (``platform-admin``);
-2. **cluster** — ClusterRoleBindings → ClusterRoles: anything in the cluster (everything but
-   a workspace's own, workspace-level resources, which belong to the workspace);
+2. **cluster** — ClusterRoleBindings → ClusterRoles: anything in the cluster — its
+   Kubernetes API and what Atoll serves of it — but not a workspace's own resources nor the
+   platform's (Atoll's users, configuration and audit trail);
 3. **workspace** — WorkspaceRoleBindings → WorkspaceRoles, for a request in the workspace:
    on the workspace itself (``/kapis/…/workspaces/<ws>/…``) or in any of its projects (a
    namespace labelled ``atoll.io/workspace=<ws>``);
@@ -165,7 +166,7 @@ class RoleAuthorizer:
         for binding in self._bindings(self._global_bindings, who):
             if any_rule_allows(self._role_of(binding), info):
                 return Decision(True, f"platform role {binding['roleRef']['name']}")
-        if not info.workspace or info.namespace:
+        if _cluster_scoped(info):
             for binding in self._bindings(self._cluster_bindings, who):
                 if any_rule_allows(self._role_of(binding), info):
                     return Decision(True, f"cluster role {binding['roleRef']['name']}")
@@ -222,6 +223,22 @@ class RoleAuthorizer:
 
 
 _DISCOVERY = ("/api", "/apis", "/version", "/openapi", "/kapis")
+# Atoll's own API groups whose requests are the cluster's (so cluster roles reach them); the
+# others (users, configuration, the audit trail, workspaces) are the platform's.
+_CLUSTER_KAPIS = frozenset({"resources.atoll.io"})
+
+
+def _cluster_scoped(info: RequestInfo) -> bool:
+    """Whether cluster roles reach this request: the cluster's own API (as Kubernetes'
+    ClusterRoles do), and Atoll's API for what is in the cluster, but never a workspace's
+    own resources nor the platform's."""
+    if info.workspace and not info.namespace:
+        return False
+    if info.prefix != "kapis" or info.namespace:
+        return True
+    if info.resource == "users" and info.subresource:  # a user's kubeconfig or password
+        return False
+    return info.api_group in _CLUSTER_KAPIS
 
 
 def _discovery(info: RequestInfo) -> bool:

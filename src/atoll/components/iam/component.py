@@ -15,13 +15,13 @@ from fastapi import HTTPException
 from atoll.kube.client import KubeClient
 from atoll.kube.informers import InformerFactory
 from atoll.server.access import Decision, Principal, RequestInfo
-from atoll.server.components import Component, ComponentContext
+from atoll.server.components import Component, ComponentContext, SecureEndpoint
 
 from .admin import ensure_admin
 from .authenticating import TokenAuthenticator
 from .authorizing import RoleAuthorizer
 from .crds import CRDS
-from .logins import LoginLimiter
+from .logins import LoginLimiter, LoginRecordController
 from .oauth import oauth_router
 from .roles import ensure_builtin_roles
 from .tokens import TokenIssuer, load_or_create_signing_key
@@ -40,6 +40,7 @@ class _Started:
     authenticator: TokenAuthenticator | None = None
     authorizer: RoleAuthorizer | None = None
     _limiter: LoginLimiter | None = None
+    secure: SecureEndpoint | None = None
     factory: InformerFactory | None = None
     synced: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -82,6 +83,7 @@ def component() -> Component:
         authorizer = RoleAuthorizer(factory)
         started._limiter = LoginLimiter(factory, context.client)
         started._client, started._issuer, started.factory = context.client, issuer, factory
+        started.secure = context.secure_endpoint
         started.authenticator, started.authorizer = authenticator, authorizer
 
         async def authorize(who: Principal, info: RequestInfo) -> Decision:
@@ -109,13 +111,13 @@ def component() -> Component:
         description="Users, roles at four levels, logins and tokens.",
         routers=(
             oauth_router(started.client, started.issuer, started.limiter),
-            users_router(started.client, started.issuer),
+            users_router(started.client, started.issuer, lambda: started.secure),
         ),
         crds=CRDS,
         start=start,
         required=True,
         run=run,
-        controllers=(UserController,),
+        controllers=(UserController, LoginRecordController),
         ready=started.ready,
         cache_sizes=lambda: started.factory.sizes() if started.factory is not None else {},
     )

@@ -5,24 +5,28 @@ address, as in KubeSphere. A user, or a source address, with 10 failed logins in
 10 minutes is refused with 429 and ``Retry-After`` (the seconds until the oldest of those
 failures leaves the window) before any password is checked; so a guesser learns nothing
 and costs no argon2 time. Counting reads an informer on LoginRecords, so every replica
-counts the same failures. Records older than a week are removed by the users controller.
+counts the same failures. Records are removed a week after they were made.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from atoll.errors import ApiError
+from atoll.controllers.results import Result
+from atoll.controllers.runtime import ControllerContext
+from atoll.errors import ApiError, NotFound
 from atoll.kube.client import KubeClient, Object, ResourceType
 from atoll.kube.informers import Informer, InformerFactory
 
 from .crds import GROUP, VERSION
 
-__all__ = ["LOGIN_RECORDS", "MAX_FAILURES", "WINDOW", "LoginLimiter"]
+__all__ = ["LOGIN_RECORDS", "MAX_FAILURES", "WINDOW", "LoginLimiter", "LoginRecordController"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +67,7 @@ def _created(record: Object) -> datetime:
 class LoginLimiter:
     def __init__(self, factory: InformerFactory, client: KubeClient) -> None:
         self._client = client
+        self._pending: set[asyncio.Task[None]] = set()
         self._records: Informer = factory.informer(LOGIN_RECORDS)
         self._records.add_indexer(USER_LABEL, _index(USER_LABEL))
         self._records.add_indexer(SOURCE_LABEL, _index(SOURCE_LABEL))
@@ -110,7 +115,40 @@ class LoginLimiter:
                 "reason": reason,
             },
         }
+        # Written in the background: the login's answer does not wait for it (the limit
+        # counts it once the informer sees it, moments later).
+        task = asyncio.create_task(self._write(record), name="login record")
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _write(self, record: Object) -> None:
         try:
             await self._client.create(LOGIN_RECORDS, record)
-        except ApiError as error:  # the login's answer stands; the record is best effort
+        except (ApiError, OSError) as error:  # the login's answer stands; best effort
             logger.warning("a login record could not be written: %s", error)
+
+
+RETENTION = timedelta(days=7)
+
+
+class LoginRecordController:
+    """Removes login records a week after they were made (KubeSphere keeps its own for a
+    bounded time too), so the limit's informer and the cluster stay small."""
+
+    name = "iam-login-records"
+
+    async def setup(self, ctx: ControllerContext) -> None:
+        self._ctx = ctx
+        self._records: Informer = ctx.informers.informer(LOGIN_RECORDS)
+        self._records.add_handler(on_add=ctx.enqueue)
+
+    async def reconcile(self, key: str) -> Result:
+        record = self._records.get(key)
+        if record is None:
+            return Result()
+        age = self._ctx.clock.now() - _created(record)
+        if age < RETENTION:
+            return Result(requeue_after=(RETENTION - age).total_seconds())
+        with contextlib.suppress(NotFound):
+            await self._ctx.client.delete(LOGIN_RECORDS, key)
+        return Result()

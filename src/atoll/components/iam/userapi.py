@@ -9,13 +9,15 @@ changing a password; a kubeconfig per user.
   "password"}``: a user changing its own password gives the current one; an administrator
   (whoever the authorizer lets change another's) does not.
 - ``GET /kapis/resources.atoll.io/v1alpha1/users/{user}/kubeconfig``: a kubeconfig whose
-  server is Atoll and whose token is the user's own, so ``kubectl`` works through Atoll with
-  exactly the user's permissions (and stops when the user is disabled or the token revoked).
+  server is Atoll's HTTPS listener (with its CA) and whose token is the user's own, so
+  ``kubectl`` works through Atoll with exactly the user's permissions (and stops when the
+  user is disabled or the token revoked).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +29,7 @@ from starlette.responses import Response
 from atoll.errors import Invalid, NotFound
 from atoll.kube.client import KubeClient
 from atoll.server.access import ObjectHook, RequestInfo, principal_of
+from atoll.server.components import SecureEndpoint
 from atoll.server.problems import problem
 
 from .admin import CHANGE_REQUIRED_ANNOTATION, USERS
@@ -93,13 +96,19 @@ def user_hook(client: Callable[[], KubeClient]) -> ObjectHook:
     return ObjectHook(write=write, read=_without_password)
 
 
-def users_router(client: Callable[[], KubeClient], issuer: Callable[[], TokenIssuer]) -> APIRouter:
+def users_router(
+    client: Callable[[], KubeClient],
+    issuer: Callable[[], TokenIssuer],
+    secure: Callable[[], SecureEndpoint | None] = lambda: None,
+) -> APIRouter:
     router = APIRouter(tags=["users"])
 
     @router.put(
         "/kapis/iam.atoll.io/v1alpha1/users/{user}/password",
         summary="Change a user's password",
         status_code=200,
+        response_class=Response,  # an empty 200
+        responses={200: {"description": "The password is changed"}},
     )
     async def change_password(
         user: str,
@@ -146,12 +155,19 @@ def users_router(client: Callable[[], KubeClient], issuer: Callable[[], TokenIss
             await client().get(USERS, user)
         except NotFound:
             return problem(404, f'user "{user}" not found')
-        server = str(request.base_url).rstrip("/")
+        cluster: dict[str, str] = {"server": str(request.base_url).rstrip("/")}
+        endpoint = secure()
+        if endpoint is not None:  # kubectl sends tokens only over TLS
+            host = request.url.hostname or "127.0.0.1"
+            shown = f"[{host}]" if ":" in host else host
+            cluster["server"] = f"https://{shown}:{endpoint.port}"
+            if endpoint.ca_pem is not None:
+                cluster["certificate-authority-data"] = base64.b64encode(endpoint.ca_pem).decode()
         token = issuer().issue(user, "access", ttl=KUBECONFIG_TTL)
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "atoll", "cluster": {"server": server}}],
+            "clusters": [{"name": "atoll", "cluster": cluster}],
             "users": [{"name": user, "user": {"token": token}}],
             "contexts": [{"name": f"{user}@atoll", "context": {"cluster": "atoll", "user": user}}],
             "current-context": f"{user}@atoll",

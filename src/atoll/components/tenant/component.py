@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from fastapi import HTTPException
 
 from atoll.kube.client import KubeClient
-from atoll.server.access import Pipeline
+from atoll.server.access import Pipeline, RequestInfo
 from atoll.server.components import Component, ComponentContext
 
 from .controllers import ProjectController, WorkspaceController
 from .crds import WORKSPACE_CRD
 from .members import members_router
-from .projects import PREFIX, projects_router
+from .projects import projects_router
 from .quotas import WorkspaceQuota
 
 __all__ = ["component"]
@@ -37,13 +37,24 @@ class _Started:
         return self._pipeline
 
 
+def _filtered(info: RequestInfo) -> bool:
+    """The lists of workspaces and of a workspace's projects, which answer what the caller
+    may see instead of being refused whole."""
+    return (
+        info.prefix == "kapis"
+        and info.api_group == "tenant.atoll.io"
+        and info.verb == "list"
+        and info.resource in ("workspaces", "namespaces")
+    )
+
+
 def component() -> Component:
     started = _Started()
 
     async def start(context: ComponentContext) -> None:
         started._client, started._pipeline = context.client, context.pipeline
         # Lists of workspaces and projects answer what the caller may see, never 403.
-        context.pipeline.filtering.append((f"{PREFIX}/workspaces", frozenset({"list"})))
+        context.pipeline.filtering.append(_filtered)
         context.pipeline.admission.append(WorkspaceQuota(started.client))
 
     return Component(

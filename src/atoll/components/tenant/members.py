@@ -9,7 +9,9 @@
 
 A role is a binding ``<user>-<role>`` labelled with the user; a member's bindings in the
 workspace or project are all replaced when its role changes. The user and the role must
-exist (404), and a workspace role must be the workspace's own (422).
+exist (404), and a workspace role must be the workspace's own (422). A list is all or
+nothing: every entry is checked, and every binding it needs tried in a server-side dry run,
+before anything is written (a user named twice gets the role named last).
 """
 
 from __future__ import annotations
@@ -58,6 +60,11 @@ def _member(binding: Object) -> dict[str, str]:
     return {"username": str(labels.get(USER_LABEL, "")), "roleRef": binding["roleRef"]["name"]}
 
 
+def _last_per_user(members: list[Member]) -> list[Member]:
+    """One entry per user, the last one given: its bindings are read once, before writing."""
+    return list({m.username: m for m in members}.values())
+
+
 def _listing(bindings: list[Object]) -> JSONResponse:
     members = sorted((_member(b) for b in bindings), key=lambda m: m["username"])
     return JSONResponse({"items": members, "totalItems": len(members)})
@@ -72,16 +79,22 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
         except NotFound:
             raise NotFound(f'user "{name}" not found', name=name) from None
 
+    async def try_binding(rt: ResourceType, wanted: Object) -> None:
+        """Refuse now what the cluster would refuse when written (a name or label too long)."""
+        with contextlib.suppress(AlreadyExists):  # the member has this role already
+            await client().create(rt, wanted, dry_run=True)
+
     async def replace_bindings(
         rt: ResourceType, have: list[Object], wanted: Object, namespace: str | None
     ) -> None:
+        # The new role first, then the old ones go: never a moment without a role.
+        if not any(b["metadata"]["name"] == wanted["metadata"]["name"] for b in have):
+            with contextlib.suppress(AlreadyExists):
+                await client().create(rt, wanted)
         for binding in have:
             if binding["metadata"]["name"] != wanted["metadata"]["name"]:
                 with contextlib.suppress(NotFound):
                     await client().delete(rt, binding["metadata"]["name"], namespace=namespace)
-        if not any(b["metadata"]["name"] == wanted["metadata"]["name"] for b in have):
-            with contextlib.suppress(AlreadyExists):
-                await client().create(rt, wanted)
 
     # -- workspaces ----------------------------------------------------------------------
 
@@ -118,7 +131,8 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
         workspace: str, members: Annotated[list[Member], Body(min_length=1)]
     ) -> JSONResponse:
         found = await workspace_named(workspace)
-        for member in members:  # all checked before any is written
+        changes = []
+        for member in _last_per_user(members):  # all checked before any is written
             await user_exists(member.username)
             try:
                 role = await client().get(WORKSPACE_ROLES, member.roleRef)
@@ -126,9 +140,10 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
                 raise NotFound(f'workspace role "{member.roleRef}" not found') from None
             if (role["metadata"].get("labels") or {}).get(WORKSPACE_OF_ROLE) != workspace:
                 raise Invalid(f'"{member.roleRef}" is not a role of workspace "{workspace}"')
-        for member in members:
             wanted = workspace_role_binding(found, member.username, member.roleRef)
-            have = await workspace_bindings(workspace, member.username)
+            await try_binding(WORKSPACE_ROLE_BINDINGS, wanted)
+            changes.append((await workspace_bindings(workspace, member.username), wanted))
+        for have, wanted in changes:
             await replace_bindings(WORKSPACE_ROLE_BINDINGS, have, wanted, None)
         return JSONResponse([m.model_dump() for m in members])
 
@@ -181,15 +196,17 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
         cluster: str, namespace: str, members: Annotated[list[Member], Body(min_length=1)]
     ) -> JSONResponse:
         await project_named(cluster, namespace)
-        for member in members:
+        changes = []
+        for member in _last_per_user(members):  # all checked before any is written
             await user_exists(member.username)
             try:
                 await client().get(ROLES, member.roleRef, namespace=namespace)
             except NotFound:
                 raise NotFound(f'role "{member.roleRef}" not found in "{namespace}"') from None
-        for member in members:
             wanted = project_role_binding(namespace, member.username, member.roleRef)
-            have = await project_bindings(namespace, member.username)
+            await try_binding(ROLE_BINDINGS, wanted)
+            changes.append((await project_bindings(namespace, member.username), wanted))
+        for have, wanted in changes:
             await replace_bindings(ROLE_BINDINGS, have, wanted, namespace)
         return JSONResponse([m.model_dump() for m in members])
 

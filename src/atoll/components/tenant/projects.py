@@ -8,6 +8,8 @@
   caller may see.
 - ``POST …/workspaces/{ws}/clusters/{cluster}/namespaces`` (a Namespace): a project in the
   workspace, in one of the clusters the workspace may use; its creator becomes its admin.
+  A body that is not a Namespace with a DNS-label name and string labels and annotations is
+  a 422 problem (``ProjectBody``, which the OpenAPI document shows), before anything is made.
 - ``DELETE …/workspaces/{ws}/clusters/{cluster}/namespaces/{ns}``: a project of the
   workspace, with everything in it.
 
@@ -17,14 +19,14 @@ Lists are ``{"items", "totalItems"}``, sorted by name.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
-from atoll.errors import AlreadyExists, Invalid, NotFound
+from atoll.errors import AlreadyExists, NotFound
 from atoll.kube.client import KubeClient, Object
 from atoll.server.access import Pipeline, RequestInfo, principal_of
 
@@ -36,7 +38,26 @@ __all__ = ["HOST", "projects_router", "workspace_clusters"]
 HOST = "host"
 PREFIX = "/kapis/tenant.atoll.io/v1alpha1"
 CREATOR_ANNOTATION = "atoll.io/creator"
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+
+
+class ProjectMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(
+        pattern=_DNS_LABEL,
+        description="A DNS label: lower-case letters, digits and '-', at most 63 characters",
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class ProjectBody(BaseModel):
+    """A Namespace; of its metadata, the project keeps the name, labels and annotations."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metadata: ProjectMetadata
 
 
 def workspace_clusters(workspace: Object) -> list[str]:
@@ -101,22 +122,14 @@ def projects_router(
         workspace: str,
         cluster: str,
         request: Request,
-        namespace: Annotated[dict[str, Any], Body(description="A Namespace")],
+        namespace: Annotated[ProjectBody, Body(description="A Namespace")],
     ) -> JSONResponse:
         found = await workspace_named(workspace)
         await check_cluster(found, cluster)
-        meta = namespace.get("metadata")
-        if not isinstance(meta, dict):
-            raise Invalid("metadata is required")
-        name = meta.get("name")
-        if not isinstance(name, str) or not _DNS_LABEL.match(name):
-            raise Invalid(
-                f"metadata.name {name!r} must be a DNS label (lower-case letters, digits and "
-                "'-', at most 63 characters)"
-            )
-        who = principal_of(request)
-        labels = {**(meta.get("labels") or {}), WORKSPACE_LABEL: workspace}
-        annotations = {**(meta.get("annotations") or {}), CREATOR_ANNOTATION: who.name}
+        meta, who = namespace.metadata, principal_of(request)
+        name = meta.name
+        labels = {**meta.labels, WORKSPACE_LABEL: workspace}
+        annotations = {**meta.annotations, CREATOR_ANNOTATION: who.name}
         owner = {
             "apiVersion": "tenant.atoll.io/v1alpha1",
             "kind": "Workspace",

@@ -1,10 +1,11 @@
-"""The embedded cluster's own certificate authority and serving certificate.
+"""A private certificate authority and a serving certificate, for servers on one machine.
 
 kubectl (client-go) sends bearer tokens only over TLS, and a token sent in clear text is
-a token given away, so the embedded API server always speaks HTTPS. On first start it
-creates a CA and a serving certificate for the listen address under ``<data-dir>/pki``
-(private keys 0600); the kubeconfig carries the CA, so every client verifies the server.
-A user who brings ``--tls-cert/--tls-key`` gets those served instead.
+a token given away, so the embedded API server always speaks HTTPS, and Atoll's server
+offers HTTPS for kubectl too. On first start each creates a CA and a serving certificate
+for its listen address under ``<data-dir>/pki`` (private keys 0600); the kubeconfigs they
+hand out carry the CA, so every client verifies the server. A user who brings
+``--tls-cert/--tls-key`` gets those served instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ServingCertificate", "ensure_serving_certificate"]
+__all__ = ["KUBERNETES_NAMES", "ServingCertificate", "ensure_serving_certificate"]
 
 _VALIDITY = dt.timedelta(days=3650)
 
@@ -87,13 +88,18 @@ def _load_ca(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivate
     return cert, key
 
 
-def _sans(host: str) -> list[x509.GeneralName]:
+KUBERNETES_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+)
+
+
+def _sans(host: str, dns_names: tuple[str, ...]) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = [
         x509.DNSName("localhost"),
-        x509.DNSName("kubernetes"),
-        x509.DNSName("kubernetes.default"),
-        x509.DNSName("kubernetes.default.svc"),
-        x509.DNSName("kubernetes.default.svc.cluster.local"),
+        *(x509.DNSName(name) for name in dns_names),
         x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
     ]
     try:
@@ -106,19 +112,19 @@ def _sans(host: str) -> list[x509.GeneralName]:
     return names
 
 
-def _issue(directory: Path, host: str) -> None:
+def _issue(directory: Path, host: str, common_name: str, dns_names: tuple[str, ...]) -> None:
     ca_cert, ca_key = _load_ca(directory)
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + _VALIDITY)
-        .add_extension(x509.SubjectAlternativeName(_sans(host)), critical=False)
+        .add_extension(x509.SubjectAlternativeName(_sans(host, dns_names)), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())
@@ -128,8 +134,15 @@ def _issue(directory: Path, host: str) -> None:
     (directory / "apiserver.host").write_text(host)
 
 
-def ensure_serving_certificate(data_dir: Path, host: str) -> ServingCertificate:
-    """Create (once) the CA and a serving certificate valid for ``host``."""
+def ensure_serving_certificate(
+    data_dir: Path,
+    host: str,
+    *,
+    common_name: str = "kube-apiserver",
+    dns_names: tuple[str, ...] = KUBERNETES_NAMES,
+) -> ServingCertificate:
+    """Create (once) the CA and a serving certificate valid for ``host`` (and localhost,
+    127.0.0.1 and ``dns_names``)."""
     directory = data_dir / "pki"
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not (directory / "ca.crt").exists():
@@ -138,7 +151,7 @@ def ensure_serving_certificate(data_dir: Path, host: str) -> ServingCertificate:
     if not (directory / "apiserver.crt").exists() or (
         host_file.exists() and host_file.read_text() != host
     ):
-        _issue(directory, host)
+        _issue(directory, host, common_name, dns_names)
     return ServingCertificate(
         directory / "apiserver.crt", directory / "apiserver.key", directory / "ca.crt"
     )
