@@ -17,6 +17,7 @@ from tests.conftest import KUBECTL, unique_pod_network, unique_service_cidr
 from tests.waiting import eventually
 
 TENANT = "/kapis/tenant.atoll.io/v1alpha1"
+IAM = "/kapis/iam.atoll.io/v1alpha1"
 ATOLL_UP = [sys.executable, "-m", "atoll", "up"]
 PASSWORD_LINE = "admin password (shown once; change it at first login): "
 
@@ -29,7 +30,7 @@ class Atoll:
     lines: list[str] = field(default_factory=list)
     reader: threading.Thread = field(default_factory=threading.Thread)
 
-    def kubectl(self, *args: str) -> str:
+    def kubectl(self, *args: str, input: str | None = None) -> str:
         kubeconfig = self.data_dir / "cluster" / "kubeconfig"
         return subprocess.run(
             [str(KUBECTL), f"--kubeconfig={kubeconfig}", *args],
@@ -37,6 +38,7 @@ class Atoll:
             text=True,
             timeout=60,
             check=True,
+            input=input,
         ).stdout
 
     def stop(self) -> int:
@@ -157,7 +159,7 @@ def user_session(atoll: Atoll, name: str, password: str = "Secret-pass-1") -> re
             == 200
             and answer.json()["access_token"]
         ),
-        timeout=5,
+        timeout=2,  # a new user can log in within 2 s
         what=f"{name} can log in",
     )
     return as_user(bearer)

@@ -46,7 +46,8 @@ def test_users_made_through_atoll_keep_only_a_hash(atoll: Atoll) -> None:
 
 
 def test_weak_passwords_are_refused_and_nothing_is_written(atoll: Atoll) -> None:
-    for name, password in (("dave", "short"), ("erin", "erin-is-long-enough")):
+    cases = (("dave", "short"), ("erin", "erin-is-long-enough"), ("x" * 64, "Secret-pass-1"))
+    for name, password in cases:
         answer = make_user(atoll, name, password)
         assert answer.status_code == 422, answer.text
         assert answer.json()["kind"] == "Status" and answer.json()["reason"] == "Invalid"

@@ -6,6 +6,7 @@ from typing import Any
 
 import requests
 from tests.server.atoll_process import (
+    IAM,
     TENANT,
     Atoll,
     as_user,
@@ -16,8 +17,6 @@ from tests.server.atoll_process import (
     workspace,
 )
 from tests.waiting import eventually
-
-IAM = "/kapis/iam.atoll.io/v1alpha1"
 
 
 def names(answer: requests.Response) -> list[str]:
@@ -251,3 +250,43 @@ def test_workspace_quotas_hold_across_its_projects(atoll: Atoll) -> None:
         timeout=10,
     )
     assert smaller.status_code == 200
+
+
+def test_custom_roles_are_built_from_rules(atoll: Atoll) -> None:
+    head = user_session(atoll, "head")
+    deployer = user_session(atoll, "deployer")
+    workspace(atoll, "theta", manager="head")
+    eventually(lambda: project(head, atoll, "theta", "theta-apps").status_code == 201)
+    admin = as_user(login(atoll))
+    role = {
+        "apiVersion": "iam.atoll.io/v1alpha1",
+        "kind": "WorkspaceRole",
+        "metadata": {"name": "theta-deployer", "labels": {"tenant.atoll.io/workspace": "theta"}},
+        "rules": [
+            {
+                "apiGroups": ["apps"],
+                "resources": ["deployments"],
+                "verbs": ["get", "list", "create"],
+            }
+        ],
+    }
+    made = admin.post(
+        f"{atoll.url}/apis/iam.atoll.io/v1alpha1/workspaceroles", json=role, timeout=10
+    )
+    assert made.status_code == 201, made.text
+    members = f"{atoll.url}{IAM}/workspaces/theta/workspacemembers"
+    invited = head.post(members, json=[{"username": "deployer", "roleRef": "theta-deployer"}])
+    assert invited.status_code == 200, invited.text
+    deployments = f"{atoll.url}/apis/apps/v1/namespaces/theta-apps/deployments"
+    created = eventually(
+        lambda: (
+            (
+                answer := deployer.post(deployments, json=deployment("web", 1, "10m"), timeout=10)
+            ).status_code
+            == 201
+            and answer
+        )
+    )
+    assert created.json()["metadata"]["name"] == "web"
+    assert configmap(deployer, atoll, "theta-apps", "nope") == 403
+    assert deployer.delete(f"{deployments}/web", timeout=10).status_code == 403

@@ -8,6 +8,7 @@ the OpenAPI document, so clients (and schemathesis) know the shape of every erro
 
 from __future__ import annotations
 
+import copy
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -92,11 +93,41 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     return problem(500, "the server could not answer this request; it has been logged")
 
 
+class _Unexpected:
+    """Answers what no handler caught as a 500 problem, and ends there. (Starlette's own
+    last-resort handler answers too, then raises again, and the server then drops the
+    client's keep-alive connection and logs the error twice.)"""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise  # too late for an answer of our own: let the server close it
+            response = await _unexpected(Request(scope), error)
+            await response(scope, receive, send)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(ApiError, _cluster_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(_Unexpected)  # the innermost middleware: added first
 
 
 def _as_problem(response: dict[str, Any]) -> None:
@@ -105,7 +136,7 @@ def _as_problem(response: dict[str, Any]) -> None:
     content = response.setdefault("content", {})
     declared = (content.pop("application/json", None) or {}).get("schema") or {}
     if not declared or declared.get("$ref", "").endswith("/HTTPValidationError"):
-        declared = _PROBLEM_REF
+        declared = dict(_PROBLEM_REF)
     content.setdefault(PROBLEM_JSON, {})
     content[PROBLEM_JSON].setdefault("schema", declared)
 
@@ -114,7 +145,7 @@ def document_problems(document: dict[str, Any]) -> None:
     """Make the OpenAPI ``document`` say what the handlers above do: every error answer
     (4xx, 5xx, and ``default`` for those not listed) is a ``Problem`` in problem+json."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas["Problem"] = _PROBLEM_SCHEMA
+    schemas["Problem"] = copy.deepcopy(_PROBLEM_SCHEMA)  # documents may be changed later
     for name in _FASTAPI_VALIDATION:  # only ever referred to by the 422s replaced here
         schemas.pop(name, None)
     for operations in document.get("paths", {}).values():

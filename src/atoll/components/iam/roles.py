@@ -21,6 +21,7 @@ from atoll.kube.client import KubeClient, Object, ResourceType
 
 from .authorizing import CLUSTER_ROLES, GLOBAL_ROLES
 from .crds import GROUP, VERSION
+from .logins import label_value
 
 __all__ = [
     "BUILT_IN_LABEL",
@@ -118,7 +119,7 @@ def global_role_binding(user: Object, role: str) -> Object:
         "kind": "GlobalRoleBinding",
         "metadata": {
             "name": f"{name}-{role}",
-            "labels": {USER_LABEL: name},
+            "labels": {USER_LABEL: label_value(name)},
             "ownerReferences": [owner],
         },
         "roleRef": {"apiGroup": GROUP, "kind": "GlobalRole", "name": role},

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ from .tokens import TokenIssuer
 
 __all__ = ["MIN_PASSWORD_LENGTH", "password_problem", "user_hook", "users_router"]
 
+_USER_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 KUBECONFIG_TTL = 30 * 24 * 3600
@@ -67,6 +69,13 @@ def user_hook(client: Callable[[], KubeClient]) -> ObjectHook:
         if not isinstance(meta, dict):
             raise Invalid("metadata must be an object")
         name = str(meta.get("name") or info.name or "")
+        if info.verb == "create" and not _USER_NAME.match(name):
+            raise Invalid(
+                f"User {name!r} is invalid: metadata.name: a user name is 1 to 63 lower-case "
+                "letters, digits, '-' or '.', starting and ending with a letter or digit "
+                "(it is used as a label value)",
+                name=name,
+            )
         annotations = dict(meta.get("annotations") or {})
         annotations.pop(ENCRYPTED_ANNOTATION, None)  # only Atoll says a password is a hash
         spec = user.get("spec")

@@ -23,6 +23,7 @@ from atoll.kube.informers import Informer
 
 from .admin import USERS
 from .authorizing import GLOBAL_ROLE_BINDINGS
+from .logins import label_value
 from .passwords import ENCRYPTED_ANNOTATION, hash_password
 from .roles import DEFAULT_GLOBAL_ROLE, GLOBAL_ROLE_LABEL, USER_LABEL, global_role_binding
 
@@ -52,9 +53,10 @@ class UserController:
         )
 
     def _user_changed(self, binding: Object) -> None:
-        user = _user_label(binding)
-        if user:
-            self._ctx.queue.add(user[0])
+        if _user_label(binding):  # one of ours: look again at its user
+            for subject in binding.get("subjects") or ():
+                if subject.get("kind") == "User" and subject.get("name"):
+                    self._ctx.queue.add(str(subject["name"]))
 
     async def reconcile(self, key: str) -> Result:
         user = self._users.get(key)
@@ -87,7 +89,10 @@ class UserController:
         meta = user["metadata"]
         role = (meta.get("labels") or {}).get(GLOBAL_ROLE_LABEL) or DEFAULT_GLOBAL_ROLE
         wanted = global_role_binding(user, role)
-        have = {b["metadata"]["name"]: b for b in self._bindings.by_index(USER_LABEL, meta["name"])}
+        have = {
+            b["metadata"]["name"]: b
+            for b in self._bindings.by_index(USER_LABEL, label_value(meta["name"]))
+        }
         for name in have.keys() - {wanted["metadata"]["name"]}:
             with contextlib.suppress(NotFound):
                 await self._ctx.client.delete(GLOBAL_ROLE_BINDINGS, name)
