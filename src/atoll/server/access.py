@@ -18,13 +18,15 @@ start, and the request pipeline (``server.pipeline``) consults them for every re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
-from .auditing import AuditSink
+from .auditing import AuditEvent, AuditSink
 
 __all__ = [
     "ANONYMOUS",
@@ -39,6 +41,8 @@ __all__ = [
     "principal_of",
     "request_info",
 ]
+
+logger = logging.getLogger(__name__)
 
 HOST_CLUSTER = "host"
 
@@ -223,6 +227,35 @@ class Pipeline:
     admission: list[Admission] = field(default_factory=list)
     # Per (API group, resource): what the cluster proxy does to such objects.
     object_hooks: dict[tuple[str, str], ObjectHook] = field(default_factory=dict)
+
+    def audit(
+        self, who: Principal, info: RequestInfo, source: str, code: int, reason: str = ""
+    ) -> None:
+        """Hand the sinks one event for what ``who`` asked (``info``) and how it ended; a
+        sink that fails is logged and never breaks the request."""
+        if not self.audit_sinks:
+            return
+        event = AuditEvent(
+            time=datetime.now(UTC),
+            user="" if who.anonymous else who.name,
+            source=source,
+            verb=info.verb,
+            path=info.path,
+            code=code,
+            cluster=info.cluster if info.resource_request else "",
+            workspace=info.workspace,
+            namespace=info.namespace,
+            api_group=info.api_group,
+            resource=info.resource,
+            subresource=info.subresource,
+            name=info.name,
+            reason=reason,
+        )
+        for sink in self.audit_sinks:
+            try:
+                sink(event)
+            except Exception:
+                logger.exception("an audit sink failed")
 
     def is_public(self, path: str) -> bool:
         """Whether anyone may call ``path``: it is listed in ``public``, or under a listed

@@ -15,20 +15,45 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 
 from atoll.controllers.runtime import Controller
 from atoll.kube.client import KubeClient
 
 from .access import Pipeline
 
-__all__ = ["ENTRY_POINT_GROUP", "Component", "ComponentContext", "SecureEndpoint", "discover"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Component",
+    "ComponentContext",
+    "Later",
+    "SecureEndpoint",
+    "discover",
+]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 ENTRY_POINT_GROUP = "atoll.components"
+
+
+class Later(Generic[T]):
+    """What a component's routes need that exists only once it has started (the host
+    cluster's client, the pipeline): calling it gives the value, or answers 503 before."""
+
+    def __init__(self) -> None:
+        self.value: T | None = None
+
+    def set(self, value: T) -> None:
+        self.value = value
+
+    def __call__(self) -> T:
+        if self.value is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self.value
 
 
 @dataclass(frozen=True)

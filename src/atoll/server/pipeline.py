@@ -21,7 +21,6 @@ import base64
 import binascii
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,7 +28,6 @@ from urllib.parse import parse_qsl
 import orjson
 
 from .access import ANONYMOUS, Pipeline, Principal, RequestInfo, request_info
-from .auditing import AuditEvent
 from .problems import PROBLEM_JSON
 
 __all__ = ["RequestPipeline"]
@@ -180,27 +178,5 @@ class RequestPipeline:
     def _audit(
         self, scope: Scope, info: RequestInfo, who: Principal, code: int, reason: str = ""
     ) -> None:
-        if not self.pipeline.audit_sinks:
-            return
         client = scope.get("client")
-        event = AuditEvent(
-            time=datetime.now(UTC),
-            user="" if who.anonymous else who.name,
-            source=str(client[0]) if client else "",
-            verb=info.verb,
-            path=info.path,
-            code=code,
-            cluster=info.cluster if info.resource_request else "",
-            workspace=info.workspace,
-            namespace=info.namespace,
-            api_group=info.api_group,
-            resource=info.resource,
-            subresource=info.subresource,
-            name=info.name,
-            reason=reason,
-        )
-        for sink in self.pipeline.audit_sinks:
-            try:
-                sink(event)
-            except Exception:  # a sink must never break a request
-                logger.exception("an audit sink failed")
+        self.pipeline.audit(who, info, str(client[0]) if client else "", code, reason)

@@ -9,15 +9,12 @@ of its subscriptions is authorized on its own.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from fastapi import HTTPException
 
 from atoll.errors import AlreadyExists, Conflict, NotFound
 from atoll.kube.client import KubeClient, ResourceType
 from atoll.server.access import Pipeline
-from atoll.server.components import Component, ComponentContext
+from atoll.server.components import Component, ComponentContext, Later
 
 from .crds import CLUSTER_CRD, GROUP, VERSION
 from .proxy import proxy_router
@@ -30,22 +27,6 @@ CLUSTERS = ResourceType(GROUP, VERSION, "clusters", "Cluster", False)
 NODES = ResourceType("", "v1", "nodes", "Node", False)
 HOST = "host"
 HOST_LABEL = "cluster-role.atoll.io/host"
-
-
-@dataclass
-class _Started:
-    _client: KubeClient | None = None
-    _pipeline: Pipeline | None = None
-
-    def client(self) -> KubeClient:
-        if self._client is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._client
-
-    def pipeline(self) -> Pipeline:
-        if self._pipeline is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._pipeline
 
 
 async def register_host(client: KubeClient) -> None:
@@ -80,11 +61,12 @@ async def register_host(client: KubeClient) -> None:
 
 
 def component() -> Component:
-    started = _Started()
+    client, pipeline = Later[KubeClient](), Later[Pipeline]()
 
     async def start(context: ComponentContext) -> None:
         await register_host(context.client)
-        started._client, started._pipeline = context.client, context.pipeline
+        client.set(context.client)
+        pipeline.set(context.pipeline)
         # The socket itself is open to any logged-in user; each subscription is authorized.
         context.pipeline.filtering.append(lambda info: info.path == WATCHES_PATH)
 
@@ -92,8 +74,8 @@ def component() -> Component:
         name="clusters",
         description="The clusters Atoll manages (the host for now) and the Kubernetes proxy.",
         routers=(
-            proxy_router(started.client, started.pipeline),
-            watches_router(started.client, started.pipeline),
+            proxy_router(client, pipeline),
+            watches_router(client, pipeline),
         ),
         crds=(CLUSTER_CRD,),
         start=start,

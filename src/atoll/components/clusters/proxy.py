@@ -39,16 +39,8 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def _status(error: ApiError) -> Response:
-    body = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": str(error),
-        "reason": error.reason,
-        "code": error.code,
-    }
-    return Response(orjson.dumps(body), status_code=error.code, media_type="application/json")
+    body = orjson.dumps(error.to_status())
+    return Response(body, status_code=error.code, media_type="application/json")
 
 
 def _read_all(hook: ObjectHook, answer: Any) -> Any:

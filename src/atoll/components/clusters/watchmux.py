@@ -71,7 +71,6 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 import orjson
@@ -100,7 +99,6 @@ from atoll.server.access import (
     RequestInfo,
     principal_of,
 )
-from atoll.server.auditing import AuditEvent
 from atoll.server.problems import problem
 
 from .crds import GROUP as CLUSTERS_GROUP
@@ -362,24 +360,7 @@ class WatchMux:
 
     def _audit_refusal(self, info: RequestInfo, reason: str) -> None:
         client = self._websocket.client
-        event = AuditEvent(
-            time=datetime.now(UTC),
-            user="" if self._who.anonymous else self._who.name,
-            source=client.host if client else "",
-            verb=info.verb,
-            path=info.path,
-            code=403,
-            cluster=info.cluster,
-            namespace=info.namespace,
-            api_group=info.api_group,
-            resource=info.resource,
-            reason=reason,
-        )
-        for sink in self._pipeline.audit_sinks:
-            try:
-                sink(event)
-            except Exception:  # a sink must never break a watch
-                logger.exception("an audit sink failed")
+        self._pipeline.audit(self._who, info, client.host if client else "", 403, reason)
 
     async def _stream(self, watch: _Watch, rt: ResourceType, hook: ObjectHook | None) -> None:
         """List (unless given a resourceVersion), then watch; relist on 410 Expired."""

@@ -4,13 +4,9 @@ workspace quotas the cluster proxy enforces."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from fastapi import HTTPException
-
 from atoll.kube.client import KubeClient
 from atoll.server.access import Pipeline, RequestInfo
-from atoll.server.components import Component, ComponentContext
+from atoll.server.components import Component, ComponentContext, Later
 
 from .controllers import ProjectController, WorkspaceController
 from .crds import WORKSPACE_CRD
@@ -19,22 +15,6 @@ from .projects import projects_router
 from .quotas import WorkspaceQuota
 
 __all__ = ["component"]
-
-
-@dataclass
-class _Started:
-    _client: KubeClient | None = None
-    _pipeline: Pipeline | None = None
-
-    def client(self) -> KubeClient:
-        if self._client is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._client
-
-    def pipeline(self) -> Pipeline:
-        if self._pipeline is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._pipeline
 
 
 def _filtered(info: RequestInfo) -> bool:
@@ -49,20 +29,21 @@ def _filtered(info: RequestInfo) -> bool:
 
 
 def component() -> Component:
-    started = _Started()
+    client, pipeline = Later[KubeClient](), Later[Pipeline]()
 
     async def start(context: ComponentContext) -> None:
-        started._client, started._pipeline = context.client, context.pipeline
+        client.set(context.client)
+        pipeline.set(context.pipeline)
         # Lists of workspaces and projects answer what the caller may see, never 403.
         context.pipeline.filtering.append(_filtered)
-        context.pipeline.admission.append(WorkspaceQuota(started.client))
+        context.pipeline.admission.append(WorkspaceQuota(client))
 
     return Component(
         name="tenant",
         description="Workspaces, their projects and members, and the roles they come with.",
         routers=(
-            projects_router(started.client, started.pipeline),
-            members_router(started.client),
+            projects_router(client, pipeline),
+            members_router(client),
         ),
         crds=(WORKSPACE_CRD,),
         start=start,
