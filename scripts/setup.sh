@@ -14,14 +14,28 @@ mkdir -p "$stamp_dir"
 # runc: the kubelet's OCI runtime (as root). busybox-static: a static binary the kubelet
 # tests build FROM-scratch images around. iproute2: pod network namespaces, veths and the
 # bridge (as root). procps: uptime, ps and friends for commands run in host-process pods (the
-# official client's exec tests run ``uptime``).
+# official client's exec tests run ``uptime``). slapd: OpenLDAP, the real directory the LDAP
+# log-in tests start on 127.0.0.1 with their own configuration (tests/server/ldap_support.py);
+# its own service is not used. ldap-utils: ldapsearch and ldapmodify, with which those tests
+# read and change the directory.
 need_apt=()
-for pkg in curl ca-certificates git docker-registry runc busybox-static iproute2 procps; do
+for pkg in curl ca-certificates git docker-registry runc busybox-static iproute2 procps \
+  slapd ldap-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+    # slapd's package may start the system directory (port 389): the tests never use it, so
+    # a slapd installed here is stopped and kept from starting at boot.
+    if printf '%s\n' "${need_apt[@]}" | grep -qx slapd; then
+      service slapd stop >/dev/null 2>&1 || true
+      if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable slapd >/dev/null 2>&1 || true
+      else
+        update-rc.d slapd disable >/dev/null 2>&1 || true
+      fi
+    fi
   else
     echo "setup: missing Debian packages ${need_apt[*]} (run as root to install them)" >&2
   fi

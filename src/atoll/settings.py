@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ClusterSettings", "ServerSettings", "Settings"]
+__all__ = [
+    "ClusterSettings",
+    "IdentityProvider",
+    "LdapProvider",
+    "OidcProvider",
+    "ServerSettings",
+    "Settings",
+]
 
 
 class ClusterSettings(BaseModel):
@@ -88,6 +96,58 @@ class ClusterSettings(BaseModel):
     )
 
 
+class LdapProvider(BaseModel):
+    """Log-in against an LDAP directory: the manager binds to search for the user, then the
+    user's own bind checks its password; the user's groups come from a group search."""
+
+    type: Literal["LDAP"] = "LDAP"
+    name: str = Field(..., description="How users and the console name this provider.")
+    mapping_method: Literal["auto", "lookup"] = Field(
+        "auto",
+        description="auto: a first log-in makes the Atoll user; lookup: the user must exist, "
+        "labelled with this provider and its directory id (as in KubeSphere).",
+    )
+    url: str = Field(..., description="ldap://host:port or ldaps://host:port")
+    start_tls: bool = Field(False, description="Upgrade an ldap:// connection with StartTLS.")
+    ca_file: Path | None = Field(None, description="CA bundle to verify the server with.")
+    manager_dn: str = Field("", description="Who searches; empty: an anonymous search.")
+    manager_password: SecretStr | None = None
+    user_search_base: str
+    user_search_filter: str = Field(
+        "(uid={username})", description="{username} is the name typed, escaped."
+    )
+    mail_attribute: str = "mail"
+    display_name_attribute: str = "cn"
+    group_search_base: str = Field("", description="Empty: groups are not read.")
+    group_search_filter: str = Field(
+        "(|(member={dn})(uniqueMember={dn})(memberUid={username}))",
+        description="{dn} is the user's DN, {username} its name; both escaped.",
+    )
+    group_name_attribute: str = "cn"
+
+
+class OidcProvider(BaseModel):
+    """Log-in through an OpenID Connect provider (authorization code with PKCE)."""
+
+    type: Literal["OIDC"] = "OIDC"
+    name: str = Field(..., description="How users and the console name this provider.")
+    mapping_method: Literal["auto", "lookup"] = "auto"
+    issuer: str = Field(
+        ..., description="Its discovery is <issuer>/.well-known/openid-configuration"
+    )
+    client_id: str
+    client_secret: SecretStr | None = Field(None, description="None: a public client (PKCE only).")
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"])
+    username_claim: str = "preferred_username"
+    email_claim: str = "email"
+    display_name_claim: str = "name"
+    groups_claim: str = "groups"
+    ca_file: Path | None = Field(None, description="CA bundle to verify the provider with.")
+
+
+IdentityProvider = Annotated[LdapProvider | OidcProvider, Field(discriminator="type")]
+
+
 class ServerSettings(BaseModel):
     """Atoll's own server (``atoll up``)."""
 
@@ -108,6 +168,11 @@ class ServerSettings(BaseModel):
     tls_key: Path | None = Field(None, description="The serving certificate's private key.")
     kubeconfig: Path | None = Field(
         None, description="A real host cluster's kubeconfig; unset: the embedded cluster."
+    )
+    identity_providers: list[IdentityProvider] = Field(
+        default_factory=list,
+        description="LDAP and OIDC providers users may log in with, besides Atoll's own "
+        "users (``ATOLL_SERVER__IDENTITY_PROVIDERS``, a JSON list).",
     )
 
 

@@ -73,11 +73,19 @@ BAD_CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "
 ATOLL: dict[tuple[str, str], Cell] = {
     ("POST", "/oauth/token"): Cell(PUBLIC),
     ("POST", "/oauth/revoke"): Cell(PUBLIC),
+    ("GET", "/oauth/providers"): Cell(PUBLIC),
+    ("GET", "/oauth/authorize"): Cell(PUBLIC),
+    ("GET", "/oauth/callback/{name}"): Cell(PUBLIC),
+    ("GET", "/oauth/logout"): Cell(PUBLIC),  # no provider given: it revokes nothing
     ("GET", "/kapis/config.atoll.io/v1alpha1/components"): Cell(EVERYONE),
     ("PUT", "/kapis/config.atoll.io/v1alpha1/components/{name}"): Cell(
         PLATFORM, body={"enabled": True}
     ),
     ("GET", "/kapis/auditing.atoll.io/v1alpha1/events"): Cell(PLATFORM),
+    ("GET", "/kapis/cluster.atoll.io/v1alpha1/clusters"): Cell(EVERYONE),
+    ("GET", "/kapis/cluster.atoll.io/v1alpha1/clusters/{name}"): Cell(PLATFORM),
+    ("POST", "/kapis/cluster.atoll.io/v1alpha1/clusters"): Cell(PLATFORM, body={}),
+    ("DELETE", "/kapis/cluster.atoll.io/v1alpha1/clusters/{name}"): Cell(PLATFORM),
     ("PUT", "/kapis/iam.atoll.io/v1alpha1/users/{user}/password"): Cell(
         PLATFORM, body={"password": "Another-pass-9"}
     ),
@@ -112,6 +120,16 @@ ATOLL: dict[tuple[str, str], Cell] = {
         "DELETE",
         "/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/namespaces/{namespace}/members/{user}",
     ): scoped(RBAC_OWN, WRITE_OTHER),
+    ("GET", "/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/clustermembers"): Cell(CLUSTER_READ),
+    ("POST", "/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/clustermembers"): Cell(
+        WRITE_OTHER, body=MEMBER
+    ),
+    ("GET", "/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/clustermembers/{user}"): Cell(
+        CLUSTER_READ
+    ),
+    ("DELETE", "/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/clustermembers/{user}"): Cell(
+        WRITE_OTHER
+    ),
     ("GET", "/kapis/tenant.atoll.io/v1alpha1/workspaces"): Cell(EVERYONE),
     (
         "GET",
@@ -124,7 +142,7 @@ ATOLL: dict[tuple[str, str], Cell] = {
     (
         "DELETE",
         "/kapis/tenant.atoll.io/v1alpha1/workspaces/{workspace}/clusters/{cluster}/namespaces/{namespace}",
-    ): scoped(RBAC_OWN, WRITE_OTHER),
+    ): scoped(RBAC_OWN, WRITE_OTHER, query="dryRun=All"),  # checked, nothing deleted
     ("GET", "/kapis/resources.atoll.io/v1alpha1/{resource}"): Cell(EVERYONE),
     ("GET", "/kapis/resources.atoll.io/v1alpha1/{resource}/{name}"): Cell(CLUSTER_READ),
     ("GET", "/kapis/resources.atoll.io/v1alpha1/namespaces/{namespace}/{resource}"): scoped(
@@ -258,8 +276,6 @@ def _path(template: str, scope: str) -> str:
     }
     if template.endswith("/{resource}/{name}") and "{namespace}" not in template:
         values["resource"] = "nodes"
-    if "/workspaces/{workspace}/clusters/{cluster}/namespaces/{namespace}" in template:
-        values["cluster"] = "mx-nocluster"  # authorized as host's; answered 404, nothing deleted
     return template.format(**values)
 
 

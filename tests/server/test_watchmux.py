@@ -337,7 +337,9 @@ def in_process(
 
     scope = {"type": "websocket", "path": PATH, "headers": [], "atoll.principal": Principal("dev")}
     socket = WebSocket(scope, incoming.get, send)
-    mux = WatchMux(socket, client=cluster, pipeline=Pipeline(authorize=allow_all), limits=limits)
+    mux = WatchMux(
+        socket, clients=lambda _name: cluster, pipeline=Pipeline(authorize=allow_all), limits=limits
+    )
     incoming.put_nowait({"type": "websocket.connect"})
     return mux, incoming, outgoing
 

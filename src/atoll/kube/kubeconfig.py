@@ -66,19 +66,53 @@ class ClusterConfig:
             doc = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError) as exc:
             raise KubeconfigError(f"cannot read kubeconfig {path}: {exc}") from None
+        return cls._from_document(doc, str(path), path.parent, context)
+
+    @classmethod
+    def from_kubeconfig_text(cls, text: str, context: str | None = None) -> ClusterConfig:
+        """A kubeconfig given as text (uploaded, stored in a Secret): everything it needs
+        must be in it, so files it names are refused."""
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise KubeconfigError(f"the kubeconfig is not YAML: {exc}") from None
+        return cls._from_document(doc, "the kubeconfig", None, context)
+
+    @classmethod
+    def _from_document(
+        cls, doc: object, source: str, base: Path | None, context: str | None
+    ) -> ClusterConfig:
         if not isinstance(doc, Mapping):
-            raise KubeconfigError(f"kubeconfig {path} is not a mapping")
+            raise KubeconfigError(f"{source} is not a mapping")
         name = context or doc.get("current-context")
         if not name:
-            raise KubeconfigError(f"kubeconfig {path} has no current-context")
-        ctx = _named(doc, "contexts", "context", str(name), path)
-        cluster = _named(doc, "clusters", "cluster", str(ctx.get("cluster", "")), path)
-        user = _named(doc, "users", "user", str(ctx["user"]), path) if ctx.get("user") else {}
+            raise KubeconfigError(f"{source} has no current-context")
+        where = Path(source)
+        ctx = _named(doc, "contexts", "context", str(name), where)
+        cluster = _named(doc, "clusters", "cluster", str(ctx.get("cluster", "")), where)
+        user = _named(doc, "users", "user", str(ctx["user"]), where) if ctx.get("user") else {}
         if "exec" in user or "auth-provider" in user:
             raise KubeconfigError(f"user {ctx.get('user')!r}: credential plugins are not supported")
         if not cluster.get("server"):
             raise KubeconfigError(f"cluster {ctx.get('cluster')!r} has no server")
-        base = path.parent
+        if base is None:
+            files = [
+                key
+                for key, found in (
+                    ("certificate-authority", cluster),
+                    ("client-certificate", user),
+                    ("client-key", user),
+                    ("tokenFile", user),
+                )
+                if found.get(key)
+            ]
+            if files:
+                raise KubeconfigError(
+                    f"{source} names files ({', '.join(files)}): embed them instead "
+                    "(certificate-authority-data, client-certificate-data, client-key-data, "
+                    "token)"
+                )
+            base = Path("/")
         return cls(
             server=str(cluster["server"]).rstrip("/"),
             token=user.get("token") or None,

@@ -5,7 +5,8 @@ and KubeSphere's request-info filters do: a verb (``get``, ``list``, ``watch``, 
 ``update``, ``patch``, ``delete``, ``deletecollection``), and for resource requests the API
 group, resource, subresource, name and scope (cluster, workspace, namespace). Paths:
 
-- ``/api/v1/…`` and ``/apis/<group>/<version>/…``: Kubernetes paths, the host cluster's.
+- ``/api/v1/…`` and ``/apis/<group>/<version>/…``: Kubernetes paths, the host cluster's;
+  ``/clusters/<c>/api…`` and ``/clusters/<c>/apis…``: the same in cluster ``c``.
 - ``/kapis/<group>/<version>/[clusters/<c>/][workspaces/<ws>/[clusters/<c>/]][namespaces/<ns>/]
   <resource>[/<name>[/<subresource>]]``: Atoll's own API, scoped as KubeSphere's is. Two segments
   ``namespaces/<name>`` mean the namespace itself, as on Kubernetes paths.
@@ -79,6 +80,7 @@ class RequestInfo:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
+_CLUSTER_PATHS = frozenset({"api", "apis", "version", "openapi"})
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 READ_VERBS = frozenset({"get", "list", "watch"})
 # A pod's streams that run or reach into it: authorized as ``create`` whatever the method,
@@ -91,8 +93,14 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
     query = query or {}
     parts = [p for p in path.split("/") if p]
     verb = _VERBS.get(method.upper(), "get")
+    member = ""
+    if len(parts) >= 3 and parts[0] == "clusters" and parts[2] in _CLUSTER_PATHS:
+        member, parts = parts[1], parts[2:]  # /clusters/<c>/api/…: that cluster's own API
     if not parts or parts[0] not in ("api", "apis", "kapis"):
-        return RequestInfo(verb=verb if method.upper() != "HEAD" else "get", path=path)
+        found = RequestInfo(verb=verb if method.upper() != "HEAD" else "get", path=path)
+        return found.scoped(cluster=member) if member else found
+    if member:
+        return request_info(method, "/" + "/".join(parts), query).scoped(cluster=member, path=path)
     prefix = parts[0]
     if prefix == "api":
         group, rest = "", parts[1:]
@@ -103,8 +111,8 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
     version, rest = rest[0], rest[1:]
     cluster, workspace, namespace = HOST_CLUSTER, "", ""
     if prefix == "kapis":
-        if len(rest) >= 2 and rest[0] == "clusters":
-            cluster, rest = rest[1], rest[2:]
+        if len(rest) >= 3 and rest[0] == "clusters":  # clusters/<c>/…; clusters/<c> alone is
+            cluster, rest = rest[1], rest[2:]  # the Cluster object of cluster.atoll.io
         if len(rest) >= 3 and rest[0] == "workspaces":
             workspace, rest = rest[1], rest[2:]
             if len(rest) >= 3 and rest[0] == "clusters":  # workspaces/<ws>/clusters/<c>/…

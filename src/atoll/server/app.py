@@ -22,8 +22,10 @@ from fastapi import Depends, FastAPI, HTTPException
 from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.kubeconfig import ClusterConfig
+from atoll.settings import IdentityProvider
 
 from .access import Pipeline
+from .clusters import ClusterClients
 from .components import Component, ComponentContext, SecureEndpoint
 from .controlling import Managers, run_controllers
 from .installing import install_crds
@@ -78,6 +80,7 @@ def create_app(
     admin_password: str | None = None,
     tell: Callable[[str], None] = print,
     secure_endpoint: SecureEndpoint | None = None,
+    identity_providers: Sequence[IdentityProvider] = (),
 ) -> FastAPI:
     """The server for the host cluster at ``cluster``, with ``components`` switched on.
 
@@ -91,8 +94,16 @@ def create_app(
     failed: list[str] = []
 
     async def start_components(client: KubeClient) -> None:
+        clusters = ClusterClients(client)
         context = ComponentContext(
-            client, admin_password, tell, data_dir, pipeline, secure_endpoint
+            client,
+            admin_password,
+            tell,
+            data_dir,
+            pipeline,
+            secure_endpoint,
+            identity_providers,
+            clusters,
         )
         try:
             crds = [PLATFORM_CONFIG_CRD, *(crd for c in components for crd in c.crds)]

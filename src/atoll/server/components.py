@@ -21,8 +21,10 @@ from fastapi import APIRouter, HTTPException
 
 from atoll.controllers.runtime import Controller
 from atoll.kube.client import KubeClient
+from atoll.settings import IdentityProvider
 
 from .access import Pipeline
+from .clusters import ClusterClients
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -75,6 +77,8 @@ class ComponentContext:
     data_dir: Path  # where a component may keep files (audit logs until a store takes them)
     pipeline: Pipeline  # where a component installs authentication, authorization, audit
     secure_endpoint: SecureEndpoint | None = None  # for kubeconfigs that point at Atoll
+    identity_providers: Sequence[IdentityProvider] = ()  # LDAP and OIDC, from settings
+    clusters: ClusterClients | None = None  # every cluster's client by name (host first)
 
 
 @dataclass(frozen=True)

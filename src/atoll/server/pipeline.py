@@ -67,6 +67,8 @@ def bearer_token(scope: Scope, query: dict[str, str]) -> str | None:
 
 
 def _kubernetes_path(path: str) -> bool:
+    if path.startswith("/clusters/"):  # /clusters/<c>/api…: that cluster's Kubernetes API
+        path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else path
     return path == "/api" or path.startswith(("/api/", "/apis"))
 
 

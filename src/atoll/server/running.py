@@ -63,6 +63,7 @@ async def serve_atoll(
         admin_password=admin_password,
         tell=tell,
         secure_endpoint=endpoint,
+        identity_providers=server.identity_providers,
     )
     common = {"loop": "none", "log_level": "warning", "access_log": False}
     servers = [

@@ -1,9 +1,10 @@
 """The clusters component's declaration (entry point ``clusters`` in ``atoll.components``).
 
-It registers the host cluster as the Cluster ``host`` (its Kubernetes version, node count
-and a ``Ready`` condition, refreshed at every start), serves the Kubernetes proxy, and the
-console's multiplexed watch socket (``watchmux``), which any logged-in user may open: each
-of its subscriptions is authorized on its own.
+It registers the host cluster as the Cluster ``host``; adds and removes member clusters
+(``members``) and reaches each of them from every replica; probes them all (``health``);
+serves the Kubernetes proxy of each cluster, and the console's multiplexed watch socket
+(``watchmux``), which any logged-in user may open: each of its subscriptions is authorized
+on its own.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ from datetime import UTC, datetime
 from atoll.errors import AlreadyExists, Conflict, NotFound
 from atoll.kube.client import KubeClient, ResourceType
 from atoll.server.access import Pipeline
+from atoll.server.clusters import ClusterClients
 from atoll.server.components import Component, ComponentContext, Later
 
 from .crds import CLUSTER_CRD, GROUP, VERSION
+from .health import ClusterHealthController
+from .members import CLUSTERS, clusters_router, follow_clusters
 from .proxy import proxy_router
 from .watchmux import PATH as WATCHES_PATH
 from .watchmux import watches_router
 
 __all__ = ["CLUSTERS", "HOST", "component"]
 
-CLUSTERS = ResourceType(GROUP, VERSION, "clusters", "Cluster", False)
 NODES = ResourceType("", "v1", "nodes", "Node", False)
 HOST = "host"
 HOST_LABEL = "cluster-role.atoll.io/host"
@@ -62,22 +65,28 @@ async def register_host(client: KubeClient) -> None:
 
 def component() -> Component:
     client, pipeline = Later[KubeClient](), Later[Pipeline]()
+    clusters = Later[ClusterClients]()
 
     async def start(context: ComponentContext) -> None:
         await register_host(context.client)
         client.set(context.client)
         pipeline.set(context.pipeline)
+        assert context.clusters is not None
+        clusters.set(context.clusters)
         # The socket itself is open to any logged-in user; each subscription is authorized.
         context.pipeline.filtering.append(lambda info: info.path == WATCHES_PATH)
 
     return Component(
         name="clusters",
-        description="The clusters Atoll manages (the host for now) and the Kubernetes proxy.",
+        description="The clusters Atoll manages (the host and members) and their proxies.",
         routers=(
-            proxy_router(client, pipeline),
-            watches_router(client, pipeline),
+            proxy_router(clusters, pipeline),
+            watches_router(lambda: clusters().client, pipeline),
+            clusters_router(client),
         ),
         crds=(CLUSTER_CRD,),
         start=start,
+        run=lambda context: follow_clusters(context.client, clusters()),
+        controllers=(lambda: ClusterHealthController(clusters),),
         required=True,
     )

@@ -2,8 +2,8 @@
 
 One object per cluster Atoll manages, cluster-scoped in the host cluster, as KubeSphere's
 ``clusters.cluster.kubesphere.io``. The host cluster is the Cluster ``host`` (labelled
-``cluster-role.atoll.io/host``); member clusters join in the next issue, with how to reach
-them in ``spec.connection``.
+``cluster-role.atoll.io/host``); a member cluster's ``spec.connection`` names the Secret
+that holds its kubeconfig.
 """
 
 from __future__ import annotations
@@ -56,7 +56,13 @@ CLUSTER_CRD: dict[str, Any] = {
                                         "type": "object",
                                         "properties": {
                                             "type": {"type": "string", "enum": ["direct"]},
-                                            "kubeconfig": {"type": "string", "format": "byte"},
+                                            "kubeconfigSecretRef": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "namespace": {"type": "string"},
+                                                    "name": {"type": "string"},
+                                                },
+                                            },
                                         },
                                     },
                                 },
@@ -66,6 +72,7 @@ CLUSTER_CRD: dict[str, Any] = {
                                 "properties": {
                                     "kubernetesVersion": {"type": "string"},
                                     "nodeCount": {"type": "integer"},
+                                    "lastProbeTime": {"type": "string"},
                                     "conditions": {"type": "array", "items": _CONDITION},
                                 },
                             },

@@ -1,5 +1,6 @@
 """The Kubernetes proxy: ``/api``, ``/apis``, ``/version`` and ``/openapi`` of the host
-cluster, passed through after the request pipeline authorized them.
+cluster, and the same under ``/clusters/<cluster>`` for every cluster Atoll reaches, passed
+through after the request pipeline authorized them.
 
 Requests go to the cluster with Atoll's own credentials, as they are (method, path, query,
 body, ``Accept`` and ``Content-Type``); answers stream back as they come, so watches and
@@ -27,6 +28,7 @@ from starlette.websockets import WebSocketDisconnect
 from atoll.errors import ApiError, BadRequest
 from atoll.kube.client import KubeClient
 from atoll.server.access import ObjectHook, Pipeline, RequestInfo, request_info
+from atoll.server.clusters import HOST, ClusterClients
 
 __all__ = ["proxy_router"]
 
@@ -80,7 +82,17 @@ async def _dry_run(
     return answer if isinstance(answer, dict) else None
 
 
-def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeline]) -> APIRouter:
+def _in_cluster(path: str) -> tuple[str, str]:
+    """``/clusters/<c>/api/…`` → (``c``, ``/api/…``); any other path is the host's."""
+    if path.startswith("/clusters/"):
+        name, _, rest = path[len("/clusters/") :].partition("/")
+        return name, "/" + rest
+    return HOST, path
+
+
+def proxy_router(
+    clusters: Callable[[], ClusterClients], pipeline: Callable[[], Pipeline]
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def hook_for(info: RequestInfo) -> ObjectHook | None:
@@ -106,7 +118,12 @@ def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeli
                 return _status(BadRequest("the body is not valid JSON"))
             except ApiError as error:
                 return _status(error)
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        cluster, path = _in_cluster(request.url.path)
+        try:
+            client = clusters().client(cluster)
+        except ApiError as error:
+            return _status(error)
+        target = path + (f"?{request.url.query}" if request.url.query else "")
         headers = {k: v for k, v in request.headers.items() if k.lower() in _SENT_HEADERS}
         if body is not None and "content-type" not in headers:
             headers["content-type"] = "application/json"  # as the API server assumes
@@ -114,14 +131,14 @@ def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeli
         if admissions and info.resource_request and info.verb in ("create", "update", "patch"):
 
             async def outcome() -> dict[str, Any] | None:
-                return await _dry_run(client(), request.method, target, headers, body)
+                return await _dry_run(client, request.method, target, headers, body)
 
             try:
                 for admit in admissions:
                     await admit(info, outcome)
             except ApiError as error:
                 return _status(error)
-        opened = client().forward(request.method, target, headers=headers, body=body)
+        opened = client.forward(request.method, target, headers=headers, body=body)
         try:
             response = await opened.__aenter__()
         except ApiError as error:
@@ -151,8 +168,9 @@ def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeli
         )
 
     for prefix in ("/api", "/apis", "/version", "/openapi"):
-        router.add_api_route(prefix, forward, methods=_METHODS)
-        router.add_api_route(prefix + "/{rest:path}", forward, methods=_METHODS)
+        for base in ("", "/clusters/{cluster}"):  # the host's, and any cluster's by name
+            router.add_api_route(base + prefix, forward, methods=_METHODS)
+            router.add_api_route(base + prefix + "/{rest:path}", forward, methods=_METHODS)
 
     async def join(websocket: WebSocket) -> None:
         offered = websocket.headers.get("sec-websocket-protocol", "")
@@ -163,9 +181,10 @@ def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeli
         ]
         query = websocket.url.query
         query = "&".join(q for q in query.split("&") if not q.startswith("access_token="))
-        target = websocket.url.path + (f"?{query}" if query else "")
+        cluster, path = _in_cluster(websocket.url.path)
+        target = path + (f"?{query}" if query else "")
         try:
-            upstream = await client().websocket(target, protocols=protocols)
+            upstream = await clusters().client(cluster).websocket(target, protocols=protocols)
         except (ApiError, aiohttp.ClientError) as error:
             logger.info("a WebSocket to the cluster failed: %s", error)
             await websocket.close(code=1011, reason=str(error)[:120])
@@ -203,6 +222,6 @@ def proxy_router(client: Callable[[], KubeClient], pipeline: Callable[[], Pipeli
             with contextlib.suppress(RuntimeError):
                 await websocket.close()
 
-    for prefix in ("/api", "/apis"):
+    for prefix in ("/api", "/apis", "/clusters/{cluster}/api", "/clusters/{cluster}/apis"):
         router.add_api_websocket_route(prefix + "/{rest:path}", join)
     return router

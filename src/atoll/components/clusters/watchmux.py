@@ -101,8 +101,6 @@ from atoll.server.access import (
 )
 from atoll.server.problems import problem
 
-from .crds import GROUP as CLUSTERS_GROUP
-
 __all__ = ["PATH", "PROTOCOL", "Limits", "WatchMux", "watches_router"]
 
 logger = logging.getLogger(__name__)
@@ -201,13 +199,13 @@ class WatchMux:
         self,
         websocket: WebSocket,
         *,
-        client: ClusterClient,
+        clients: Callable[[str], ClusterClient],
         pipeline: Pipeline,
         limits: Limits = Limits(),
     ) -> None:
         self._websocket = websocket
         self._who: Principal = principal_of(websocket)
-        self._client = client
+        self._clients = clients  # by cluster name; raises NotFound for an unknown one
         self._pipeline = pipeline
         self._limits = limits
         self._outbox = _Outbox(limits.queued_frames, limits.patience)
@@ -322,10 +320,9 @@ class WatchMux:
                 del self._watches[subscription.id]
 
     async def _resolve(self, subscription: Subscription) -> ResourceType:
-        if subscription.cluster != HOST_CLUSTER:
-            raise NotFound.of("clusters", CLUSTERS_GROUP, subscription.cluster)
+        client = self._clients(subscription.cluster)
         for refresh in (False, True):  # a CRD may be newer than the cached discovery
-            for rt in await self._client.discover(refresh=refresh):
+            for rt in await client.discover(refresh=refresh):
                 if (rt.group, rt.plural) == (subscription.group, subscription.resource) and (
                     subscription.version in (None, rt.version)
                 ):
@@ -388,7 +385,7 @@ class WatchMux:
     async def _list(self, watch: _Watch, rt: ResourceType, hook: ObjectHook | None) -> str:
         subscription = watch.subscription
         listed = await list_objects(
-            self._client,
+            self._clients(subscription.cluster),
             rt,
             namespace=subscription.namespace or None,
             label_selector=subscription.label_selector,
@@ -406,7 +403,7 @@ class WatchMux:
         and whether anything came."""
         subscription = watch.subscription
         received = False
-        stream = self._client.watch_stream(
+        stream = self._clients(subscription.cluster).watch_stream(
             rt,
             namespace=subscription.namespace or None,
             resource_version=version,
@@ -444,27 +441,26 @@ class _Refused(Forbidden):
 
 
 def watches_router(
-    client: Callable[[], ClusterClient],
+    clients: Callable[[], Callable[[str], ClusterClient]],
     pipeline: Callable[[], Pipeline],
     *,
     limits: Limits = Limits(),
 ) -> APIRouter:
-    """The socket's route; ``client`` and ``pipeline`` raise ``HTTPException`` until the
-    component has started."""
+    """The socket's route; ``clients`` (giving the client of a cluster by name) and
+    ``pipeline`` raise ``HTTPException`` until the component has started."""
     router = APIRouter(include_in_schema=False)
 
     @router.websocket(PATH)
     async def watches(websocket: WebSocket) -> None:
         try:
-            mux = WatchMux(websocket, client=client(), pipeline=pipeline(), limits=limits)
+            mux = WatchMux(websocket, clients=clients(), pipeline=pipeline(), limits=limits)
         except HTTPException:
             await websocket.close(code=1013, reason="Atoll is starting; try again in a moment")
             return
         await mux.serve()
 
-    # The pipeline lets any logged-in caller through on paths under ``PATH`` (the socket
-    # authorizes each subscription itself). Plain HTTP there must not fall through to
-    # another route (the resources API would list a kind named "watches…" unauthorized).
+    # Plain HTTP at ``PATH`` or under it must not fall through to another route (the
+    # resources API would take "watches…" for a kind): it is told to upgrade instead.
     async def not_a_websocket() -> Response:
         answer = problem(426, f"{PATH} is a WebSocket: connect with Upgrade: websocket")
         answer.headers["Upgrade"] = "websocket"

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from atoll.kube.client import Object, ResourceType
 from atoll.kube.informers import Informer, InformerFactory
-from atoll.server.access import Decision, Principal, RequestInfo
+from atoll.server.access import HOST_CLUSTER, Decision, Principal, RequestInfo
 
 from .crds import GROUP, VERSION
 from .rbac import any_rule_allows, subject_keys, subjects_of
@@ -78,78 +78,115 @@ def _by_workspace_label(label: str) -> Callable[[Object], list[str]]:
     return index
 
 
-class RoleAuthorizer:
-    """Decides from the informers it registers on ``factory`` (start the factory after)."""
+def _bindings(informer: Informer, who: Principal) -> list[Object]:
+    found: dict[str, Object] = {}
+    for key in subject_keys(who):
+        for binding in informer.by_index(_SUBJECT, key):
+            meta = binding.get("metadata") or {}
+            found[f"{meta.get('namespace', '')}/{meta.get('name', '')}"] = binding
+    return list(found.values())
+
+
+class ClusterRbac:
+    """One cluster's own roles and bindings, and its namespaces (which say their workspace):
+    where that cluster's cluster and project grants come from."""
 
     def __init__(self, factory: InformerFactory) -> None:
-        def watched(rt: ResourceType) -> Informer:
-            return factory.informer(rt)
+        self.cluster_roles = factory.informer(CLUSTER_ROLES)
+        self.cluster_bindings = factory.informer(CLUSTER_ROLE_BINDINGS)
+        self.roles = factory.informer(ROLES)
+        self.role_bindings = factory.informer(ROLE_BINDINGS)
+        self.namespaces = factory.informer(NAMESPACES)
+        for informer in (self.cluster_bindings, self.role_bindings):
+            informer.add_indexer(_SUBJECT, subjects_of)
+        self.namespaces.add_indexer(_WORKSPACE, _by_workspace_label(WORKSPACE_LABEL))
+        self.informers = [
+            self.cluster_roles,
+            self.cluster_bindings,
+            self.roles,
+            self.role_bindings,
+            self.namespaces,
+        ]
 
-        self._global_roles = watched(GLOBAL_ROLES)
-        self._global_bindings = watched(GLOBAL_ROLE_BINDINGS)
-        self._workspace_roles = watched(WORKSPACE_ROLES)
-        self._workspace_bindings = watched(WORKSPACE_ROLE_BINDINGS)
-        self._cluster_roles = watched(CLUSTER_ROLES)
-        self._cluster_bindings = watched(CLUSTER_ROLE_BINDINGS)
-        self._roles = watched(ROLES)
-        self._role_bindings = watched(ROLE_BINDINGS)
-        self._namespaces = watched(NAMESPACES)
-        for informer in (
-            self._global_bindings,
-            self._workspace_bindings,
-            self._cluster_bindings,
-            self._role_bindings,
-        ):
+    @property
+    def synced(self) -> bool:
+        return all(i.has_synced for i in self.informers)
+
+    def role_of(self, binding: Object, namespace: str = "") -> Object | None:
+        ref = binding.get("roleRef") or {}
+        kind, name = ref.get("kind", ""), ref.get("name", "")
+        if kind == "ClusterRole":
+            return self.cluster_roles.get(name)
+        if kind == "Role" and namespace:
+            return self.roles.get(f"{namespace}/{name}")
+        return None
+
+    def workspace_of(self, namespace: str) -> str:
+        found = self.namespaces.get(namespace)
+        return _label(found, WORKSPACE_LABEL) if found is not None else ""
+
+    def namespaces_of(self, workspace: str) -> list[str]:
+        return sorted(
+            str(ns["metadata"]["name"]) for ns in self.namespaces.by_index(_WORKSPACE, workspace)
+        )
+
+
+class RoleAuthorizer:
+    """Decides from informers: the platform's and workspaces' roles (in the host cluster),
+    registered on ``factory`` with the host's own RBAC; each member cluster's RBAC is added
+    with ``add_cluster`` as the cluster arrives."""
+
+    def __init__(self, factory: InformerFactory) -> None:
+        self._global_roles = factory.informer(GLOBAL_ROLES)
+        self._global_bindings = factory.informer(GLOBAL_ROLE_BINDINGS)
+        self._workspace_roles = factory.informer(WORKSPACE_ROLES)
+        self._workspace_bindings = factory.informer(WORKSPACE_ROLE_BINDINGS)
+        for informer in (self._global_bindings, self._workspace_bindings):
             informer.add_indexer(_SUBJECT, subjects_of)
         self._workspace_bindings.add_indexer(_WORKSPACE, _by_workspace_label(WORKSPACE_OF_ROLE))
-        self._namespaces.add_indexer(_WORKSPACE, _by_workspace_label(WORKSPACE_LABEL))
         self._informers = [
             self._global_roles,
             self._global_bindings,
             self._workspace_roles,
             self._workspace_bindings,
-            self._cluster_roles,
-            self._cluster_bindings,
-            self._roles,
-            self._role_bindings,
-            self._namespaces,
         ]
+        self._clusters: dict[str, ClusterRbac] = {HOST_CLUSTER: ClusterRbac(factory)}
 
     @property
     def synced(self) -> bool:
-        return all(i.has_synced for i in self._informers)
+        return all(i.has_synced for i in self._informers) and self._clusters[HOST_CLUSTER].synced
+
+    def add_cluster(self, name: str, factory: InformerFactory) -> ClusterRbac:
+        """Follow a member cluster's RBAC through ``factory`` (the caller runs it)."""
+        rbac = ClusterRbac(factory)
+        self._clusters[name] = rbac
+        return rbac
+
+    def remove_cluster(self, name: str) -> None:
+        if name != HOST_CLUSTER:
+            self._clusters.pop(name, None)
+
+    def _rbac(self, cluster: str) -> ClusterRbac | None:
+        found = self._clusters.get(cluster)
+        return found if found is not None and found.synced else None
 
     # -- bindings ------------------------------------------------------------------------
 
-    def _bindings(self, informer: Informer, who: Principal) -> list[Object]:
-        found: dict[str, Object] = {}
-        for key in subject_keys(who):
-            for binding in informer.by_index(_SUBJECT, key):
-                meta = binding.get("metadata") or {}
-                found[f"{meta.get('namespace', '')}/{meta.get('name', '')}"] = binding
-        return list(found.values())
-
-    def _role_of(self, binding: Object, namespace: str = "") -> Object | None:
+    def _global_role_of(self, binding: Object) -> Object | None:
         ref = binding.get("roleRef") or {}
-        kind, name = ref.get("kind", ""), ref.get("name", "")
-        if kind == "GlobalRole":
-            return self._global_roles.get(name)
-        if kind == "WorkspaceRole":
-            return self._workspace_roles.get(name)
-        if kind == "ClusterRole":
-            return self._cluster_roles.get(name)
-        if kind == "Role" and namespace:
-            return self._roles.get(f"{namespace}/{name}")
+        if ref.get("kind") == "GlobalRole":
+            return self._global_roles.get(ref.get("name", ""))
+        if ref.get("kind") == "WorkspaceRole":
+            return self._workspace_roles.get(ref.get("name", ""))
         return None
 
-    def workspace_of(self, namespace: str) -> str:
-        found = self._namespaces.get(namespace)
-        return _label(found, WORKSPACE_LABEL) if found is not None else ""
+    def workspace_of(self, namespace: str, cluster: str = HOST_CLUSTER) -> str:
+        rbac = self._rbac(cluster)
+        return rbac.workspace_of(namespace) if rbac is not None else ""
 
-    def namespaces_of(self, workspace: str) -> list[str]:
-        return sorted(
-            str(ns["metadata"]["name"]) for ns in self._namespaces.by_index(_WORKSPACE, workspace)
-        )
+    def namespaces_of(self, workspace: str, cluster: str = HOST_CLUSTER) -> list[str]:
+        rbac = self._rbac(cluster)
+        return rbac.namespaces_of(workspace) if rbac is not None else []
 
     # -- deciding ------------------------------------------------------------------------
 
@@ -163,41 +200,50 @@ class RoleAuthorizer:
             return Decision(True, "own user")
         if _discovery(info):
             return Decision(True, "discovery is open to every user")
-        for binding in self._bindings(self._global_bindings, who):
-            if any_rule_allows(self._role_of(binding), info):
+        for binding in _bindings(self._global_bindings, who):
+            if any_rule_allows(self._global_role_of(binding), info):
                 return Decision(True, f"platform role {binding['roleRef']['name']}")
-        if _cluster_scoped(info):
-            for binding in self._bindings(self._cluster_bindings, who):
-                if any_rule_allows(self._role_of(binding), info):
+        rbac = self._rbac(info.cluster)
+        if rbac is not None and _cluster_scoped(info):
+            for binding in _bindings(rbac.cluster_bindings, who):
+                if any_rule_allows(rbac.role_of(binding), info):
                     return Decision(True, f"cluster role {binding['roleRef']['name']}")
-        workspace = info.workspace or (self.workspace_of(info.namespace) if info.namespace else "")
+        workspace = info.workspace
+        if not workspace and info.namespace and rbac is not None:
+            workspace = rbac.workspace_of(info.namespace)
         if workspace:
-            for binding in self._bindings(self._workspace_bindings, who):
+            for binding in _bindings(self._workspace_bindings, who):
                 if _label(binding, WORKSPACE_OF_ROLE) != workspace:
                     continue
-                if any_rule_allows(self._role_of(binding), info):
+                if any_rule_allows(self._global_role_of(binding), info):
                     return Decision(True, f"workspace role {binding['roleRef']['name']}")
-        if info.namespace:
-            for binding in self._bindings(self._role_bindings, who):
+        if info.namespace and rbac is not None:
+            for binding in _bindings(rbac.role_bindings, who):
                 if (binding.get("metadata") or {}).get("namespace") != info.namespace:
                     continue
-                if any_rule_allows(self._role_of(binding, info.namespace), info):
+                if any_rule_allows(rbac.role_of(binding, info.namespace), info):
                     return Decision(True, f"project role {binding['roleRef']['name']}")
         what = info.resource or info.path
         where = f" in namespace {info.namespace}" if info.namespace else ""
         where = where or (f" in workspace {info.workspace}" if info.workspace else "")
+        if info.cluster != HOST_CLUSTER:
+            where += f" of cluster {info.cluster}"
         return Decision(False, f'user "{who.name}" cannot {info.verb} {what}{where}')
 
     def visible_namespaces(self, who: Principal, info: RequestInfo) -> set[str] | None:
-        """Where ``who`` may do ``info`` (a list, say) namespace by namespace: None when
-        everywhere (a platform or cluster grant), else the namespaces it may."""
+        """Where ``who`` may do ``info`` (a list, say) in ``info.cluster``, namespace by
+        namespace: None when everywhere (a platform or cluster grant), else the namespaces
+        it may."""
         if self.decide(who, info.scoped(namespace="", workspace="")).allowed:
             return None
+        rbac = self._rbac(info.cluster)
+        if rbac is None:
+            return set()
         candidates: set[str] = set()
-        for binding in self._bindings(self._role_bindings, who):
+        for binding in _bindings(rbac.role_bindings, who):
             candidates.add(str((binding.get("metadata") or {}).get("namespace", "")))
-        for binding in self._bindings(self._workspace_bindings, who):
-            candidates.update(self.namespaces_of(_label(binding, WORKSPACE_OF_ROLE)))
+        for binding in _bindings(self._workspace_bindings, who):
+            candidates.update(rbac.namespaces_of(_label(binding, WORKSPACE_OF_ROLE)))
         return {
             ns
             for ns in candidates
@@ -205,16 +251,19 @@ class RoleAuthorizer:
         }
 
     def visible_workspaces(self, who: Principal, info: RequestInfo) -> set[str] | None:
-        """The workspaces where ``who`` may do ``info``; None when all of them."""
+        """The workspaces where ``who`` may do ``info``; None when all of them. A project
+        role in any cluster makes its workspace visible."""
         if self.decide(who, info.scoped(namespace="", workspace="")).allowed:
             return None
         candidates = {
-            _label(b, WORKSPACE_OF_ROLE) for b in self._bindings(self._workspace_bindings, who)
+            _label(b, WORKSPACE_OF_ROLE) for b in _bindings(self._workspace_bindings, who)
         }
-        candidates |= {
-            self.workspace_of(str((b.get("metadata") or {}).get("namespace", "")))
-            for b in self._bindings(self._role_bindings, who)
-        }
+        for rbac in list(self._clusters.values()):
+            if rbac.synced:
+                candidates |= {
+                    rbac.workspace_of(str((b.get("metadata") or {}).get("namespace", "")))
+                    for b in _bindings(rbac.role_bindings, who)
+                }
         return {
             ws
             for ws in candidates
@@ -238,6 +287,8 @@ def _cluster_scoped(info: RequestInfo) -> bool:
         return True
     if info.resource == "users" and info.subresource:  # a user's kubeconfig or password
         return False
+    if info.resource == "clustermembers":  # who has a role in the cluster: its admins' call
+        return True
     return info.api_group in _CLUSTER_KAPIS
 
 
@@ -246,7 +297,10 @@ def _discovery(info: RequestInfo) -> bool:
     groups, versions and schemas (never an object)."""
     if info.resource_request or info.verb != "get":
         return False
-    return any(info.path == p or info.path.startswith(p + "/") for p in _DISCOVERY)
+    path = info.path
+    if path.startswith("/clusters/"):  # a member cluster's discovery
+        path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else path
+    return any(path == p or path.startswith(p + "/") for p in _DISCOVERY)
 
 
 def _own(who: Principal, info: RequestInfo) -> bool:

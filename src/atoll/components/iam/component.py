@@ -8,27 +8,35 @@ On every replica it runs the informers both decide from; it is ready once they s
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 
 from fastapi import HTTPException
 
+from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.informers import InformerFactory
-from atoll.server.access import Decision, Principal, RequestInfo
+from atoll.server.access import HOST_CLUSTER, Decision, Principal, RequestInfo
 from atoll.server.components import Component, ComponentContext, SecureEndpoint
 
-from .admin import ensure_admin
+from .admin import USERS, ensure_admin
 from .authenticating import TokenAuthenticator
 from .authorizing import RoleAuthorizer
 from .crds import CRDS
+from .identity import PasswordProvider
+from .identity.mapping import GROUP_BINDINGS, GROUPS, IdentityMapper
+from .identity.oidc import OidcClient, oidc_clients, oidc_router
+from .identity.providers import listing, password_providers
 from .logins import LoginLimiter, LoginRecordController
 from .oauth import oauth_router
-from .roles import ensure_builtin_roles
+from .roles import ensure_builtin_roles, ensure_cluster_roles
 from .tokens import TokenIssuer, load_or_create_signing_key
 from .userapi import user_hook, users_router
 from .users import UserController
 
 __all__ = ["component"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,9 +48,13 @@ class _Started:
     authenticator: TokenAuthenticator | None = None
     authorizer: RoleAuthorizer | None = None
     _limiter: LoginLimiter | None = None
+    _mapper: IdentityMapper | None = None
+    providers: list[PasswordProvider] = field(default_factory=list)
+    listed: list[dict[str, str]] = field(default_factory=list)
+    _oidc: dict[str, OidcClient] | None = None
     secure: SecureEndpoint | None = None
     factory: InformerFactory | None = None
-    synced: asyncio.Event = field(default_factory=asyncio.Event)
+    members: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def client(self) -> KubeClient:
         if self._client is None:
@@ -59,6 +71,46 @@ class _Started:
             raise HTTPException(503, "Atoll is starting; try again in a moment")
         return self._limiter
 
+    def member_rbac(self, name: str, client: KubeClient | None) -> None:
+        """A member cluster came (or went, ``client`` None): follow its own RBAC, from
+        which its cluster and project grants come."""
+        if name == HOST_CLUSTER or self.authorizer is None:
+            return
+        following = self.members.pop(name, None)
+        if following is not None:
+            following.cancel()
+        self.authorizer.remove_cluster(name)
+        if client is not None:
+            factory = InformerFactory(client)
+            self.authorizer.add_cluster(name, factory)
+
+            async def follow() -> None:
+                try:
+                    await ensure_cluster_roles(client)  # cluster-viewer, as the host has
+                except (ApiError, OSError) as error:  # unreachable now: its roles wait
+                    logger.warning("cluster %s: built-in roles not made: %s", name, error)
+                await factory.run()
+
+            task = asyncio.create_task(follow(), name=f"iam rbac of cluster {name}")
+            task.add_done_callback(_quietly)
+            self.members[name] = task
+
+    async def stop(self) -> None:
+        for task in self.members.values():
+            task.cancel()
+        await asyncio.gather(*self.members.values(), return_exceptions=True)
+        self.members.clear()
+
+    def mapper(self) -> IdentityMapper:
+        if self._mapper is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._mapper
+
+    def oidc(self) -> dict[str, OidcClient]:
+        if self._oidc is None:
+            raise HTTPException(503, "Atoll is starting; try again in a moment")
+        return self._oidc
+
     def ready(self) -> bool:
         return (
             self.authenticator is not None
@@ -68,6 +120,12 @@ class _Started:
             and self._limiter is not None
             and self._limiter.synced
         )
+
+
+def _quietly(task: asyncio.Task[None]) -> None:
+    """A member cluster's informers end when it leaves; their end is not an error."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.info("following a member cluster's RBAC ended: %s", task.exception())
 
 
 def component() -> Component:
@@ -82,6 +140,15 @@ def component() -> Component:
         authenticator = TokenAuthenticator(factory, issuer)
         authorizer = RoleAuthorizer(factory)
         started._limiter = LoginLimiter(factory, context.client)
+        started._mapper = IdentityMapper(
+            context.client,
+            factory.informer(USERS),
+            factory.informer(GROUPS),
+            factory.informer(GROUP_BINDINGS),
+        )
+        started.providers = password_providers(context.identity_providers)
+        started.listed = listing(context.identity_providers)
+        started._oidc = oidc_clients(context.identity_providers)
         started._client, started._issuer, started.factory = context.client, issuer, factory
         started.secure = context.secure_endpoint
         started.authenticator, started.authorizer = authenticator, authorizer
@@ -96,6 +163,8 @@ def component() -> Component:
                 await factory.wait_synced()
             return await authenticator(token)
 
+        if context.clusters is not None:
+            context.clusters.listen(started.member_rbac)
         context.pipeline.authenticate = authenticate
         context.pipeline.authorize = authorize
         context.pipeline.visible_namespaces = authorizer.visible_namespaces
@@ -110,7 +179,21 @@ def component() -> Component:
         name="iam",
         description="Users, roles at four levels, logins and tokens.",
         routers=(
-            oauth_router(started.client, started.issuer, started.limiter),
+            oauth_router(
+                started.client,
+                started.issuer,
+                started.limiter,
+                providers=lambda: started.providers,
+                mapper=started.mapper,
+                listing=lambda: started.listed,
+            ),
+            oidc_router(
+                started.oidc,
+                client=started.client,
+                issuer=started.issuer,
+                limiter=started.limiter,
+                mapper=started.mapper,
+            ),
             users_router(started.client, started.issuer, lambda: started.secure),
         ),
         crds=CRDS,
@@ -118,6 +201,7 @@ def component() -> Component:
         required=True,
         run=run,
         controllers=(UserController, LoginRecordController),
+        stop=started.stop,
         ready=started.ready,
         cache_sizes=lambda: started.factory.sizes() if started.factory is not None else {},
     )

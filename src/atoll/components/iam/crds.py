@@ -1,8 +1,9 @@
 """The iam component's CustomResourceDefinitions (group ``iam.atoll.io``, ``v1alpha1``).
 
 Users, GlobalRoles and GlobalRoleBindings are cluster-scoped, as are WorkspaceRoles and
-their bindings (named after their workspace, labelled with it) and LoginRecords (labelled
-with their user), as in KubeSphere. Rules keep Kubernetes' PolicyRule shape.
+their bindings (named after their workspace, labelled with it), Groups and GroupBindings
+(which users are in a group; roles are bound to a group as an RBAC ``Group`` subject) and
+LoginRecords (labelled with their user), as in KubeSphere. Rules keep Kubernetes' PolicyRule shape.
 """
 
 from __future__ import annotations
@@ -96,6 +97,33 @@ CRDS = [
         "WorkspaceRoleBinding",
         "workspacerolebindings",
         {"roleRef": _ROLE_REF, "subjects": _SUBJECTS},
+    ),
+    _crd(
+        "Group",
+        "groups",
+        {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "displayName": {"type": "string"},
+                    "description": {"type": "string"},
+                    # "<provider>:<group>": members of these provider groups join this one.
+                    "providerGroups": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        },
+    ),
+    _crd(
+        "GroupBinding",
+        "groupbindings",
+        {
+            "groupRef": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {k: {"type": "string"} for k in ("apiGroup", "kind", "name")},
+            },
+            "users": {"type": "array", "items": {"type": "string"}},
+        },
     ),
     _crd(
         "LoginRecord",

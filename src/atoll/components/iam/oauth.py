@@ -16,7 +16,7 @@ by hand (``openapi_extra``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,6 +29,8 @@ from atoll.server.problems import problem
 
 from .admin import USERS
 from .authenticating import revoke
+from .identity import NotMapped, PasswordProvider, ProviderUnavailable
+from .identity.mapping import IdentityMapper
 from .logins import LoginLimiter
 from .passwords import verify_password
 from .tokens import ACCESS_TTL, InvalidToken, TokenIssuer
@@ -101,9 +103,12 @@ def oauth_router(
     client: Callable[[], KubeClient],
     issuer: Callable[[], TokenIssuer],
     limiter: Callable[[], LoginLimiter],
+    providers: Callable[[], Sequence[PasswordProvider]] = tuple,
+    mapper: Callable[[], IdentityMapper] | None = None,
+    listing: Callable[[], list[dict[str, str]]] = list,
 ) -> APIRouter:
-    """The routes; ``client``, ``issuer`` and ``limiter`` are read per request (made at
-    start)."""
+    """The routes; ``client``, ``issuer``, ``limiter``, the password ``providers`` (LDAP)
+    and the identity ``mapper`` are read per request (made at start)."""
     router = APIRouter(prefix="/oauth", tags=["oauth"])
 
     async def user_named(name: str) -> Object | None:
@@ -111,6 +116,27 @@ def oauth_router(
             return await client().get(USERS, name)
         except NotFound:
             return None
+
+    async def from_providers(name: str, password: str) -> str | None:
+        """The Atoll user a password provider (LDAP) vouches for, mapped and with its
+        groups brought in step; None when none knows the name and password."""
+        for provider in providers():
+            identity = await provider.authenticate(name, password)
+            if identity is None or mapper is None:
+                continue
+            login = await mapper().user_for(identity, provider.mapping_method)
+            await mapper().sync_groups(login, identity)
+            return login
+        return None
+
+    @router.get(
+        "/providers",
+        summary="The identity providers users may log in with, for the log-in page",
+        responses={200: {"description": "`{items: [{name, type, mappingMethod, loginURL?}]}`"}},
+    )
+    async def list_providers() -> JSONResponse:
+        items = listing()
+        return JSONResponse({"items": items, "totalItems": len(items)})
 
     @router.post(
         "/token",
@@ -150,19 +176,33 @@ def oauth_router(
                 return response
             user = await user_named(name)
             stored = ((user or {}).get("spec") or {}).get("password") or ""
-            ok = await asyncio.to_thread(verify_password, stored, password) if stored else False
-            if user is None or not ok:
+            if stored:  # Atoll's own user: its password decides, never a directory's
+                ok = await asyncio.to_thread(verify_password, stored, password)
+                login = name if ok else None
+            else:
+                try:
+                    login = await from_providers(name, password)
+                except ProviderUnavailable as why:
+                    return _error(503, "temporarily_unavailable", str(why))
+                except NotMapped as why:
+                    await limiter().record(
+                        name, source, success=False, user_agent=agent, reason=str(why)
+                    )
+                    return _error(400, "invalid_grant", str(why))
+                if login is not None:
+                    user = await user_named(login)
+            if login is None or user is None:
                 await limiter().record(
                     name, source, success=False, user_agent=agent, reason=_BAD_CREDENTIALS
                 )
                 return _error(400, "invalid_grant", _BAD_CREDENTIALS)
             if _disabled(user):
                 await limiter().record(
-                    name, source, success=False, user_agent=agent, reason="disabled"
+                    login, source, success=False, user_agent=agent, reason="disabled"
                 )
-                return _error(400, "invalid_grant", f"user {name} is disabled")
-            await limiter().record(name, source, success=True, user_agent=agent)
-            return _tokens(issuer(), name)
+                return _error(400, "invalid_grant", f"user {login} is disabled")
+            await limiter().record(login, source, success=True, user_agent=agent)
+            return _tokens(issuer(), login)
         if grant == "refresh_token":
             try:
                 claims = issuer().verify(form.get("refresh_token", ""), "refresh")

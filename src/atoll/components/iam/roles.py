@@ -29,6 +29,7 @@ __all__ = [
     "GLOBAL_ROLE_LABEL",
     "USER_LABEL",
     "ensure_builtin_roles",
+    "ensure_cluster_roles",
     "global_role_binding",
 ]
 
@@ -92,6 +93,11 @@ async def ensure_builtin_roles(client: KubeClient) -> None:
             "rules": rules,
         }
         await _ensure(client, GLOBAL_ROLES, role, own=True)
+    await ensure_cluster_roles(client)
+
+
+async def ensure_cluster_roles(client: KubeClient) -> None:
+    """The built-in cluster roles in a cluster (the host's at start, a member's as it comes)."""
     for name, rules in CLUSTER_ROLE_RULES.items():
         role = {
             "apiVersion": "rbac.authorization.k8s.io/v1",

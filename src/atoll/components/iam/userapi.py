@@ -27,7 +27,7 @@ import yaml
 from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
-from atoll.errors import Invalid, NotFound
+from atoll.errors import Conflict, Invalid, NotFound
 from atoll.kube.client import KubeClient
 from atoll.server.access import ObjectHook, RequestInfo, principal_of
 from atoll.server.components import SecureEndpoint
@@ -141,16 +141,21 @@ def users_router(
         why = password_problem(user, password)
         if why is not None:
             return problem(422, why)
-        meta = dict(found["metadata"])
-        annotations = dict(meta.get("annotations") or {})
-        annotations[ENCRYPTED_ANNOTATION] = "true"
-        annotations.pop(CHANGE_REQUIRED_ANNOTATION, None)
-        meta["annotations"] = annotations
-        spec = {
-            **(found.get("spec") or {}),
-            "password": await asyncio.to_thread(hash_password, password),
-        }
-        await client().replace(USERS, {**found, "metadata": meta, "spec": spec})
+        hashed = await asyncio.to_thread(hash_password, password)
+        for attempt in range(5):  # the users controller may write the User meanwhile
+            meta = dict(found["metadata"])
+            annotations = dict(meta.get("annotations") or {})
+            annotations[ENCRYPTED_ANNOTATION] = "true"
+            annotations.pop(CHANGE_REQUIRED_ANNOTATION, None)
+            meta["annotations"] = annotations
+            spec = {**(found.get("spec") or {}), "password": hashed}
+            try:
+                await client().replace(USERS, {**found, "metadata": meta, "spec": spec})
+                break
+            except Conflict:
+                if attempt == 4:
+                    raise
+                found = await client().get(USERS, user)
         return Response(status_code=200)
 
     @router.get(

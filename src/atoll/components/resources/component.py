@@ -23,7 +23,7 @@ from atoll.server.access import ObjectHook, Pipeline, RequestInfo, principal_of
 from atoll.server.components import Component, ComponentContext
 
 from .registry import StoreRegistry
-from .routes import GROUP, HOST, NamespacePredicate, resources_router
+from .routes import GROUP, NamespacePredicate, resources_router
 
 __all__ = ["component"]
 
@@ -80,7 +80,12 @@ def component() -> Component:
     started = _Started()
 
     async def start(context: ComponentContext) -> None:
-        started.registry = StoreRegistry({HOST: context.client})
+        clusters = context.clusters
+        assert clusters is not None
+        registry = StoreRegistry(clusters)
+        started.registry = registry
+        # A cluster that left, or came back with another client, starts its stores afresh.
+        clusters.listen(lambda name, _client: registry.forget(name))
         started.pipeline = context.pipeline
         context.pipeline.filtering.append(_filtered)
 

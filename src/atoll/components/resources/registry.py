@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from typing import Protocol
 
 from atoll.errors import NotFound, ServiceUnavailable
 from atoll.kit.backoff import Backoff
@@ -42,24 +42,25 @@ def _match(types: list[ResourceType], resource: str) -> ResourceType | None:
     return None
 
 
+class Clients(Protocol):
+    """Each cluster's client by name (``atoll.server.clusters.ClusterClients``, a dict)."""
+
+    def get(self, name: str, /) -> KubeClient | None: ...
+
+
 class StoreRegistry:
     """Stores of the clusters in ``clients`` (by cluster name); run it with ``await run()``."""
 
-    def __init__(
-        self, clients: Mapping[str, KubeClient], *, sync_timeout: float = SYNC_TIMEOUT
-    ) -> None:
-        self._clients = dict(clients)
+    def __init__(self, clients: Clients, *, sync_timeout: float = SYNC_TIMEOUT) -> None:
+        self._clients = clients
         self._sync_timeout = sync_timeout
         self._stores: dict[tuple[str, ResourceType], Store] = {}
         self._group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._task_of: dict[tuple[str, ResourceType], asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
         self._discovered: dict[str, float] = {}  # when discovery was last re-read
         self._gone: set[tuple[str, ResourceType]] = set()  # listed as 404 since then
-
-    @property
-    def clusters(self) -> list[str]:
-        return sorted(self._clients)
 
     async def run(self) -> None:
         """Run the stores' reflectors until ``stop()`` (or until cancelled)."""
@@ -132,6 +133,15 @@ class StoreRegistry:
             name=f"resources store {cluster} {resource_name(rt)}",
         )
         self._tasks.add(task)
+        self._task_of[(cluster, rt)] = task
         task.add_done_callback(self._tasks.discard)
         logger.info("caching %s of cluster %s", resource_name(rt), cluster)
         return store
+
+    def forget(self, cluster: str) -> None:
+        """Drop a cluster's stores (it left, or its client changed)."""
+        for key in [k for k in self._stores if k[0] == cluster]:
+            del self._stores[key]
+            task = self._task_of.pop(key, None)
+            if task is not None:
+                task.cancel()

@@ -4,8 +4,8 @@ workspace quotas the cluster proxy enforces."""
 
 from __future__ import annotations
 
-from atoll.kube.client import KubeClient
 from atoll.server.access import Pipeline, RequestInfo
+from atoll.server.clusters import ClusterClients
 from atoll.server.components import Component, ComponentContext, Later
 
 from .controllers import ProjectController, WorkspaceController
@@ -29,21 +29,23 @@ def _filtered(info: RequestInfo) -> bool:
 
 
 def component() -> Component:
-    client, pipeline = Later[KubeClient](), Later[Pipeline]()
+    pipeline = Later[Pipeline]()
+    clusters = Later[ClusterClients]()
 
     async def start(context: ComponentContext) -> None:
-        client.set(context.client)
+        assert context.clusters is not None
+        clusters.set(context.clusters)
         pipeline.set(context.pipeline)
         # Lists of workspaces and projects answer what the caller may see, never 403.
         context.pipeline.filtering.append(_filtered)
-        context.pipeline.admission.append(WorkspaceQuota(client))
+        context.pipeline.admission.append(WorkspaceQuota(clusters))
 
     return Component(
         name="tenant",
         description="Workspaces, their projects and members, and the roles they come with.",
         routers=(
-            projects_router(client, pipeline),
-            members_router(client),
+            projects_router(clusters, pipeline),
+            members_router(clusters),
         ),
         crds=(WORKSPACE_CRD,),
         start=start,

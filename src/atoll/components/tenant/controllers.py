@@ -33,6 +33,8 @@ from .templates import (
 )
 
 __all__ = [
+    "CLUSTER_ROLES",
+    "CLUSTER_ROLE_BINDINGS",
     "NAMESPACES",
     "ROLES",
     "ROLE_BINDINGS",
@@ -53,6 +55,12 @@ NAMESPACES = ResourceType("", "v1", "namespaces", "Namespace", False)
 ROLES = ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True)
 ROLE_BINDINGS = ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True)
 USERS = ResourceType("iam.atoll.io", "v1alpha1", "users", "User", False)
+CLUSTER_ROLES = ResourceType(
+    "rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False
+)
+CLUSTER_ROLE_BINDINGS = ResourceType(
+    "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False
+)
 
 
 def _label(obj: Object, name: str) -> str:

@@ -26,8 +26,11 @@ from starlette.responses import JSONResponse
 
 from atoll.errors import AlreadyExists, Invalid, NotFound
 from atoll.kube.client import KubeClient, Object, ResourceType
+from atoll.server.clusters import HOST, ClusterClients
 
 from .controllers import (
+    CLUSTER_ROLE_BINDINGS,
+    CLUSTER_ROLES,
     NAMESPACES,
     ROLE_BINDINGS,
     ROLES,
@@ -36,11 +39,12 @@ from .controllers import (
     WORKSPACE_ROLES,
     WORKSPACES,
 )
-from .projects import HOST
 from .templates import (
+    CLUSTER_MEMBER_LABEL,
     USER_LABEL,
     WORKSPACE_LABEL,
     WORKSPACE_OF_ROLE,
+    cluster_role_binding,
     project_role_binding,
     workspace_role_binding,
 )
@@ -70,8 +74,12 @@ def _listing(bindings: list[Object]) -> JSONResponse:
     return JSONResponse({"items": members, "totalItems": len(members)})
 
 
-def members_router(client: Callable[[], KubeClient]) -> APIRouter:
+def members_router(clusters: Callable[[], ClusterClients]) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["members"])
+
+    def client() -> KubeClient:
+        """The host cluster's: where users, workspaces and their roles live."""
+        return clusters().client(HOST)
 
     async def user_exists(name: str) -> None:
         try:
@@ -79,22 +87,29 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
         except NotFound:
             raise NotFound(f'user "{name}" not found', name=name) from None
 
-    async def try_binding(rt: ResourceType, wanted: Object) -> None:
+    async def try_binding(
+        rt: ResourceType, wanted: Object, target: KubeClient | None = None
+    ) -> None:
         """Refuse now what the cluster would refuse when written (a name or label too long)."""
         with contextlib.suppress(AlreadyExists):  # the member has this role already
-            await client().create(rt, wanted, dry_run=True)
+            await (target or client()).create(rt, wanted, dry_run=True)
 
     async def replace_bindings(
-        rt: ResourceType, have: list[Object], wanted: Object, namespace: str | None
+        rt: ResourceType,
+        have: list[Object],
+        wanted: Object,
+        namespace: str | None,
+        target: KubeClient | None = None,
     ) -> None:
         # The new role first, then the old ones go: never a moment without a role.
+        where = target or client()
         if not any(b["metadata"]["name"] == wanted["metadata"]["name"] for b in have):
             with contextlib.suppress(AlreadyExists):
-                await client().create(rt, wanted)
+                await where.create(rt, wanted)
         for binding in have:
             if binding["metadata"]["name"] != wanted["metadata"]["name"]:
                 with contextlib.suppress(NotFound):
-                    await client().delete(rt, binding["metadata"]["name"], namespace=namespace)
+                    await where.delete(rt, binding["metadata"]["name"], namespace=namespace)
 
     # -- workspaces ----------------------------------------------------------------------
 
@@ -161,19 +176,23 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
     # -- projects ------------------------------------------------------------------------
 
     async def project_named(cluster: str, namespace: str) -> Object:
-        if cluster != HOST:
-            raise NotFound(f'cluster "{cluster}" not found', name=cluster)
         try:
-            found = await client().get(NAMESPACES, namespace)
+            found = await clusters().client(cluster).get(NAMESPACES, namespace)
         except NotFound:
             raise NotFound(f'project "{namespace}" not found', name=namespace) from None
         if not (found["metadata"].get("labels") or {}).get(WORKSPACE_LABEL):
             raise NotFound(f'"{namespace}" is not a project of any workspace', name=namespace)
         return found
 
-    async def project_bindings(namespace: str, user: str | None = None) -> list[Object]:
+    async def project_bindings(
+        cluster: str, namespace: str, user: str | None = None
+    ) -> list[Object]:
         selector = USER_LABEL + (f"={user}" if user else "")
-        found = await client().list(ROLE_BINDINGS, namespace=namespace, label_selector=selector)
+        found = (
+            await clusters()
+            .client(cluster)
+            .list(ROLE_BINDINGS, namespace=namespace, label_selector=selector)
+        )
         return list(found.get("items") or [])
 
     base = "/clusters/{cluster}/namespaces/{namespace}/members"
@@ -181,12 +200,12 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
     @router.get(base, summary="The project's members")
     async def list_project_members(cluster: str, namespace: str) -> JSONResponse:
         await project_named(cluster, namespace)
-        return _listing(await project_bindings(namespace))
+        return _listing(await project_bindings(cluster, namespace))
 
     @router.get(base + "/{user}", summary="One member of the project")
     async def get_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
         await project_named(cluster, namespace)
-        found = await project_bindings(namespace, user)
+        found = await project_bindings(cluster, namespace, user)
         if not found:
             raise NotFound(f'"{user}" is not a member of project "{namespace}"', name=user)
         return JSONResponse(_member(found[0]))
@@ -196,30 +215,90 @@ def members_router(client: Callable[[], KubeClient]) -> APIRouter:
         cluster: str, namespace: str, members: Annotated[list[Member], Body(min_length=1)]
     ) -> JSONResponse:
         await project_named(cluster, namespace)
+        target = clusters().client(cluster)
         changes = []
         for member in _last_per_user(members):  # all checked before any is written
             await user_exists(member.username)
             try:
-                await client().get(ROLES, member.roleRef, namespace=namespace)
+                await target.get(ROLES, member.roleRef, namespace=namespace)
             except NotFound:
                 raise NotFound(f'role "{member.roleRef}" not found in "{namespace}"') from None
             wanted = project_role_binding(namespace, member.username, member.roleRef)
-            await try_binding(ROLE_BINDINGS, wanted)
-            changes.append((await project_bindings(namespace, member.username), wanted))
+            await try_binding(ROLE_BINDINGS, wanted, target)
+            changes.append((await project_bindings(cluster, namespace, member.username), wanted))
         for have, wanted in changes:
-            await replace_bindings(ROLE_BINDINGS, have, wanted, namespace)
+            await replace_bindings(ROLE_BINDINGS, have, wanted, namespace, target)
         return JSONResponse([m.model_dump() for m in members])
 
     @router.delete(base + "/{user}", summary="Remove a member from the project")
     async def remove_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
         await project_named(cluster, namespace)
-        found = await project_bindings(namespace, user)
+        found = await project_bindings(cluster, namespace, user)
         if not found:
             raise NotFound(f'"{user}" is not a member of project "{namespace}"', name=user)
         for binding in found:
             with contextlib.suppress(NotFound):
-                await client().delete(
-                    ROLE_BINDINGS, binding["metadata"]["name"], namespace=namespace
+                await (
+                    clusters()
+                    .client(cluster)
+                    .delete(ROLE_BINDINGS, binding["metadata"]["name"], namespace=namespace)
+                )
+        return JSONResponse({"username": user})
+
+    # -- clusters ------------------------------------------------------------------------
+
+    async def cluster_bindings(cluster: str, user: str | None = None) -> list[Object]:
+        selector = f"{CLUSTER_MEMBER_LABEL}=true,{USER_LABEL}" + (f"={user}" if user else "")
+        found = (
+            await clusters().client(cluster).list(CLUSTER_ROLE_BINDINGS, label_selector=selector)
+        )
+        return list(found.get("items") or [])
+
+    cluster_base = "/clusters/{cluster}/clustermembers"
+
+    @router.get(cluster_base, summary="The cluster's members")
+    async def list_cluster_members(cluster: str) -> JSONResponse:
+        return _listing(await cluster_bindings(cluster))
+
+    @router.get(cluster_base + "/{user}", summary="One member of the cluster")
+    async def get_cluster_member(cluster: str, user: str) -> JSONResponse:
+        found = await cluster_bindings(cluster, user)
+        if not found:
+            raise NotFound(f'"{user}" is not a member of cluster "{cluster}"', name=user)
+        return JSONResponse(_member(found[0]))
+
+    @router.post(cluster_base, summary="Give users a role in the cluster, or change it")
+    async def add_cluster_members(
+        cluster: str, members: Annotated[list[Member], Body(min_length=1)]
+    ) -> JSONResponse:
+        target = clusters().client(cluster)
+        changes = []
+        for member in _last_per_user(members):  # all checked before any is written
+            await user_exists(member.username)
+            try:
+                await target.get(CLUSTER_ROLES, member.roleRef)
+            except NotFound:
+                raise NotFound(
+                    f'cluster role "{member.roleRef}" not found in cluster "{cluster}"'
+                ) from None
+            wanted = cluster_role_binding(member.username, member.roleRef)
+            await try_binding(CLUSTER_ROLE_BINDINGS, wanted, target)
+            changes.append((await cluster_bindings(cluster, member.username), wanted))
+        for have, wanted in changes:
+            await replace_bindings(CLUSTER_ROLE_BINDINGS, have, wanted, None, target)
+        return JSONResponse([m.model_dump() for m in members])
+
+    @router.delete(cluster_base + "/{user}", summary="Take a user's role in the cluster away")
+    async def remove_cluster_member(cluster: str, user: str) -> JSONResponse:
+        found = await cluster_bindings(cluster, user)
+        if not found:
+            raise NotFound(f'"{user}" is not a member of cluster "{cluster}"', name=user)
+        for binding in found:
+            with contextlib.suppress(NotFound):
+                await (
+                    clusters()
+                    .client(cluster)
+                    .delete(CLUSTER_ROLE_BINDINGS, binding["metadata"]["name"])
                 )
         return JSONResponse({"username": user})
 

@@ -20,22 +20,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 from atoll.errors import AlreadyExists, NotFound
 from atoll.kube.client import KubeClient, Object
 from atoll.server.access import Pipeline, RequestInfo, principal_of
+from atoll.server.clusters import HOST, ClusterClients
 
-from .controllers import NAMESPACES, ROLE_BINDINGS, WORKSPACES
-from .templates import WORKSPACE_LABEL, project_role_binding
+from .controllers import NAMESPACES, ROLE_BINDINGS, ROLES, WORKSPACES
+from .templates import PROJECT_ROLES, WORKSPACE_LABEL, project_role, project_role_binding
 
 __all__ = ["HOST", "projects_router", "workspace_clusters"]
 
-HOST = "host"
 PREFIX = "/kapis/tenant.atoll.io/v1alpha1"
 CREATOR_ANNOTATION = "atoll.io/creator"
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
@@ -71,9 +71,13 @@ def _page(items: list[Object]) -> JSONResponse:
 
 
 def projects_router(
-    client: Callable[[], KubeClient], pipeline: Callable[[], Pipeline]
+    clusters: Callable[[], ClusterClients], pipeline: Callable[[], Pipeline]
 ) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["tenant"])
+
+    def client() -> KubeClient:
+        """The host cluster's, where workspaces live."""
+        return clusters().client(HOST)
 
     async def workspace_named(name: str) -> Object:
         try:
@@ -110,7 +114,8 @@ def projects_router(
         )  # fmt: skip
         visible = pipeline().visible_namespaces(who, info)
         selector = f"{WORKSPACE_LABEL}={workspace}"
-        found = (await client().list(NAMESPACES, label_selector=selector)).get("items") or []
+        listed = await clusters().client(cluster).list(NAMESPACES, label_selector=selector)
+        found = listed.get("items") or []
         return _page([n for n in found if visible is None or n["metadata"]["name"] in visible])
 
     @router.post(
@@ -136,31 +141,40 @@ def projects_router(
             "name": workspace,
             "uid": found["metadata"].get("uid", ""),
         }
-        body = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": name,
-                "labels": labels,
-                "annotations": annotations,
-                "ownerReferences": [owner],
-            },
-        }
-        created = await client().create(NAMESPACES, body)
+        metadata: dict[str, Any] = {"name": name, "labels": labels, "annotations": annotations}
+        if cluster == HOST:  # a member cluster has no Workspace to be owned by
+            metadata["ownerReferences"] = [owner]
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+        target = clusters().client(cluster)
+        created = await target.create(NAMESPACES, body)
+        # The project's roles at once (the host's controller keeps them there), then its
+        # creator as its admin.
+        for role in PROJECT_ROLES:
+            with contextlib.suppress(AlreadyExists):
+                await target.create(ROLES, project_role(name, role))
         with contextlib.suppress(AlreadyExists):
-            await client().create(ROLE_BINDINGS, project_role_binding(name, who.name, "admin"))
+            await target.create(ROLE_BINDINGS, project_role_binding(name, who.name, "admin"))
         return JSONResponse(created, status_code=201)
 
     @router.delete(
         "/workspaces/{workspace}/clusters/{cluster}/namespaces/{namespace}",
         summary="Delete a project of the workspace, with everything in it",
     )
-    async def delete_project(workspace: str, cluster: str, namespace: str) -> JSONResponse:
+    async def delete_project(
+        workspace: str,
+        cluster: str,
+        namespace: str,
+        dry_run: Annotated[
+            Literal["All"] | None,
+            Query(alias="dryRun", description="All: check everything, delete nothing."),
+        ] = None,
+    ) -> JSONResponse:
         await check_cluster(await workspace_named(workspace), cluster)
-        found = await client().get(NAMESPACES, namespace)
+        target = clusters().client(cluster)
+        found = await target.get(NAMESPACES, namespace)
         if (found["metadata"].get("labels") or {}).get(WORKSPACE_LABEL) != workspace:
             raise NotFound(f'project "{namespace}" not found in workspace "{workspace}"')
-        answer = await client().delete(NAMESPACES, namespace)
+        answer = await target.delete(NAMESPACES, namespace, dry_run=dry_run == "All")
         return JSONResponse(answer)
 
     return router

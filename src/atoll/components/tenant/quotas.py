@@ -28,6 +28,7 @@ from atoll.errors import Forbidden, NotFound
 from atoll.kube.client import KubeClient, Object, ResourceType
 from atoll.kube.quantities import QuantityError, parse_quantity
 from atoll.server.access import RequestInfo
+from atoll.server.clusters import HOST, ClusterClients
 
 from .controllers import NAMESPACES, WORKSPACES
 from .projects import workspace_clusters
@@ -120,16 +121,16 @@ def _add(total: Usage, more: Mapping[str, Decimal]) -> None:
 class WorkspaceQuota:
     """The admission the tenant component gives the cluster proxy."""
 
-    def __init__(self, client: Callable[[], KubeClient]) -> None:
-        self._client = client
+    def __init__(self, clusters: Callable[[], ClusterClients]) -> None:
+        self._clusters = clusters
 
     async def __call__(
         self, info: RequestInfo, outcome: Callable[[], Awaitable[dict[str, Any] | None]]
     ) -> None:
         if not info.namespace or info.subresource not in ("", "scale"):
             return
-        client = self._client()
         try:
+            client = self._clusters().client(info.cluster)  # where the write goes
             namespace = await client.get(NAMESPACES, info.namespace)
         except NotFound:
             return
@@ -137,7 +138,7 @@ class WorkspaceQuota:
         if not workspace_name:
             return
         try:
-            workspace = await client.get(WORKSPACES, workspace_name)
+            workspace = await self._clusters().client(HOST).get(WORKSPACES, workspace_name)
         except NotFound:
             return
         hard = self._hard(workspace, info.cluster)

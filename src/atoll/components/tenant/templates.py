@@ -28,11 +28,13 @@ from atoll.kube.client import Object
 from .crds import GROUP, VERSION
 
 __all__ = [
+    "CLUSTER_MEMBER_LABEL",
     "PROJECT_ROLES",
     "ROLE_TEMPLATE_LABEL",
     "USER_LABEL",
     "WORKSPACE_LABEL",
     "WORKSPACE_ROLE_SUFFIXES",
+    "cluster_role_binding",
     "project_role",
     "project_role_binding",
     "workspace_role",
@@ -46,6 +48,7 @@ WORKSPACE_OF_ROLE = "tenant.atoll.io/workspace"  # on WorkspaceRoles and their b
 ROLE_TEMPLATE_LABEL = "iam.atoll.io/role-template"
 USER_LABEL = "iam.atoll.io/user"
 BUILT_IN_LABEL = "iam.atoll.io/built-in"
+CLUSTER_MEMBER_LABEL = "iam.atoll.io/cluster-member"  # on a cluster member's binding
 
 _ALL = {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}
 _READ = {"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]}
@@ -167,5 +170,19 @@ def project_role_binding(namespace: str, user: str, role: str) -> Object:
             "labels": {USER_LABEL: user},
         },
         "roleRef": {"apiGroup": RBAC, "kind": "Role", "name": role},
+        "subjects": [{"apiGroup": RBAC, "kind": "User", "name": user}],
+    }
+
+
+def cluster_role_binding(user: str, role: str) -> Object:
+    """A cluster member's role: a ClusterRoleBinding in that cluster."""
+    return {
+        "apiVersion": f"{RBAC}/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {
+            "name": f"{user}-{role}",
+            "labels": {USER_LABEL: user, CLUSTER_MEMBER_LABEL: "true"},
+        },
+        "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": role},
         "subjects": [{"apiGroup": RBAC, "kind": "User", "name": user}],
     }
