@@ -9,7 +9,7 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["app", "main"]
 
 app = typer.Typer(no_args_is_help=True, help="Atoll: a container platform for Kubernetes.")
-cluster_app = typer.Typer(no_args_is_help=True, help="The embedded single-node cluster.")
+cluster_app = typer.Typer(
+    no_args_is_help=True,
+    help="Clusters: the embedded single-node one, and member clusters of a running Atoll.",
+)
 app.add_typer(cluster_app, name="cluster")
 console = Console(stderr=True)
 
@@ -99,6 +102,68 @@ def cluster_serve(
     except DataDirectoryInUse as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
+
+
+_SERVER = typer.Option(
+    envvar="ATOLL_SERVER", help="The running Atoll [http://127.0.0.1:8080] (ATOLL_SERVER)."
+)
+_USERNAME = typer.Option(envvar="ATOLL_USERNAME", help="Who logs in [admin] (ATOLL_USERNAME).")
+_PASSWORD = typer.Option(
+    envvar="ATOLL_PASSWORD", help="The password (ATOLL_PASSWORD); asked for when not given."
+)
+_TOKEN = typer.Option(envvar="ATOLL_TOKEN", help="An access token instead of a log-in.")
+
+
+@cluster_app.command("add")
+def cluster_add(
+    name: Annotated[str, typer.Argument(help="The member cluster's name in Atoll.")],
+    kubeconfig: Annotated[Path, typer.Option(help="Its kubeconfig (everything embedded).")],
+    server: Annotated[str, _SERVER] = "http://127.0.0.1:8080",
+    username: Annotated[str, _USERNAME] = "admin",
+    password: Annotated[str | None, _PASSWORD] = None,
+    token: Annotated[str | None, _TOKEN] = None,
+) -> None:
+    """Add a member cluster to a running Atoll (administrators only): Atoll checks the
+    kubeconfig by connecting before it keeps anything."""
+    from atoll.remote import AtollRemote, RemoteError
+
+    try:
+        text = kubeconfig.read_text()
+    except OSError as error:
+        _usage_error(f"cannot read {kubeconfig}: {error.strerror}")
+    remote = AtollRemote(server, username=username, password=password, token=token)
+    try:
+        added = _run_value(
+            remote.post(
+                "/kapis/cluster.atoll.io/v1alpha1/clusters", {"name": name, "kubeconfig": text}
+            )
+        )
+    except RemoteError as error:
+        console.print(f"[red]{escape(str(error))}[/]")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Cluster {escape(added['metadata']['name'])} added[/]; Atoll probes it now."
+    )
+
+
+@cluster_app.command("remove")
+def cluster_remove(
+    name: Annotated[str, typer.Argument(help="The member cluster's name in Atoll.")],
+    server: Annotated[str, _SERVER] = "http://127.0.0.1:8080",
+    username: Annotated[str, _USERNAME] = "admin",
+    password: Annotated[str | None, _PASSWORD] = None,
+    token: Annotated[str | None, _TOKEN] = None,
+) -> None:
+    """Remove a member cluster from a running Atoll (its kubeconfig goes with it)."""
+    from atoll.remote import AtollRemote, RemoteError
+
+    remote = AtollRemote(server, username=username, password=password, token=token)
+    try:
+        _run_value(remote.delete(f"/kapis/cluster.atoll.io/v1alpha1/clusters/{name}"))
+    except RemoteError as error:
+        console.print(f"[red]{escape(str(error))}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]Cluster {escape(name)} removed[/]")
 
 
 @app.command("up")
@@ -233,6 +298,10 @@ def _run(coro: object) -> None:
         uvloop.run(coro)  # type: ignore[arg-type]
     except ImportError:
         asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def _run_value(coro: Any) -> Any:
+    return asyncio.run(coro)
 
 
 def main() -> None:

@@ -4,7 +4,10 @@ and the caches, probed (Ready turns False when it goes, True when it is back), r
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +16,14 @@ import pytest
 import requests
 import yaml
 from tests.conftest import ClusterProcess, start_cluster
-from tests.server.atoll_process import Atoll, as_user, login, start_atoll, user_session
+from tests.server.atoll_process import (
+    Atoll,
+    admin_password,
+    as_user,
+    login,
+    start_atoll,
+    user_session,
+)
 from tests.waiting import eventually
 
 CLUSTERS = "/kapis/cluster.atoll.io/v1alpha1/clusters"
@@ -152,3 +162,35 @@ def test_a_member_cluster_is_reached_probed_and_removed(two: Two) -> None:
     secrets = two.atoll.kubectl("get", "secrets", "-n", "kube-system", "-o", "name")
     assert "atoll-cluster-sandbox" not in secrets
     assert two.admin.delete(f"{url}/host", timeout=10).status_code == 409
+
+
+def test_the_command_line_adds_and_removes_a_cluster(two: Two) -> None:
+    env = {
+        **os.environ,
+        "ATOLL_SERVER": two.atoll.url,
+        "ATOLL_PASSWORD": admin_password(two.atoll),
+    }
+    atoll = [sys.executable, "-m", "atoll", "cluster"]
+    kubeconfig = str(two.sandbox.kubeconfig)
+    added = subprocess.run(
+        [*atoll, "add", "from-cli", "--kubeconfig", kubeconfig],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "Cluster from-cli added" in added.stderr
+    assert _cluster(two, "from-cli") is not None
+    again = subprocess.run(
+        [*atoll, "add", "from-cli", "--kubeconfig", kubeconfig],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert again.returncode == 1 and "409" in again.stderr and "Traceback" not in again.stderr
+    wrong = subprocess.run(
+        [*atoll, "add", "nope", "--kubeconfig", kubeconfig],
+        capture_output=True, text=True, env={**env, "ATOLL_PASSWORD": "wrong"}, timeout=60,
+    )  # fmt: skip
+    assert wrong.returncode == 1 and "logging in failed" in wrong.stderr
+    removed = subprocess.run(
+        [*atoll, "remove", "from-cli"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert _cluster(two, "from-cli") is None

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+from tests.conftest import ClusterProcess, start_cluster
 from tests.server.atoll_process import (
     Atoll,
     as_user,
@@ -29,15 +30,15 @@ from tests.server.atoll_process import (
     make_user,
     project,
     start_atoll,
-    workspace,
 )
 from tests.waiting import eventually
 
 PA, PR, CA, CV = "platform-admin", "platform-regular", "cluster-admin", "cluster-viewer"
 WA, WR, WV = "workspace-admin", "workspace-regular", "workspace-viewer"
 PJA, PJO, PJV = "project-admin", "project-operator", "project-viewer"
+MCA = "member-cluster-admin"  # cluster-admin of the member cluster only
 ANON = "anonymous"
-ROLES = (PA, PR, CA, CV, WA, WR, WV, PJA, PJO, PJV)
+ROLES = (PA, PR, CA, CV, WA, WR, WV, PJA, PJO, PJV, MCA)
 EVERYONE = frozenset(ROLES)
 PUBLIC = EVERYONE | {ANON}
 
@@ -131,6 +132,9 @@ ATOLL: dict[tuple[str, str], Cell] = {
         WRITE_OTHER
     ),
     ("GET", "/kapis/tenant.atoll.io/v1alpha1/workspaces"): Cell(EVERYONE),
+    ("GET", "/kapis/tenant.atoll.io/v1alpha1/workspaces/{workspace}/clusters"): scoped(
+        WS_READ, PLATFORM
+    ),
     (
         "GET",
         "/kapis/tenant.atoll.io/v1alpha1/workspaces/{workspace}/clusters/{cluster}/namespaces",
@@ -194,6 +198,34 @@ PROXY: dict[tuple[str, str], Cell] = {
 }
 
 
+# The member cluster ``mx-member``, which both workspaces may use; its projects are
+# ``mx-own-mproj`` and ``mx-other-mproj``. Cluster roles of one cluster never reach another;
+# workspace roles reach the workspace's projects in every cluster; project roles stay in
+# their project.
+MEMBER_READ_OWN = frozenset({PA, MCA, WA, WV})
+MEMBER_WRITE_OWN = frozenset({PA, MCA, WA})
+MEMBER_ADMINS = frozenset({PA, MCA})
+MEMBER: dict[tuple[str, str], Cell] = {
+    ("GET", "/clusters/{cluster}/version"): Cell(EVERYONE),
+    ("GET", "/clusters/{cluster}/api/v1/nodes"): Cell(MEMBER_ADMINS),
+    ("GET", "/clusters/{cluster}/api/v1/namespaces/{namespace}/configmaps"): scoped(
+        MEMBER_READ_OWN, MEMBER_ADMINS
+    ),
+    ("POST", "/clusters/{cluster}/api/v1/namespaces/{namespace}/configmaps"): scoped(
+        MEMBER_WRITE_OWN, MEMBER_ADMINS, body=BAD_CONFIGMAP
+    ),
+    (
+        "GET",
+        "/kapis/resources.atoll.io/v1alpha1/clusters/{cluster}/namespaces/{namespace}/{resource}",
+    ): scoped(MEMBER_READ_OWN, MEMBER_ADMINS),
+    ("GET", "/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/clustermembers"): Cell(MEMBER_ADMINS),
+    (
+        "POST",
+        "/kapis/tenant.atoll.io/v1alpha1/workspaces/{workspace}/clusters/{cluster}/namespaces",
+    ): scoped(frozenset({PA, WA, WR}), PLATFORM, body=BAD_NAMESPACE),
+}
+
+
 @dataclass
 class World:
     atoll: Atoll
@@ -202,15 +234,24 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    atoll = start_atoll(tmp_path_factory.mktemp("matrix") / "data")
+    root = tmp_path_factory.mktemp("matrix")
+    member = start_cluster(root / "member")
+    atoll = start_atoll(root / "data")
     try:
-        yield _populate(atoll)
+        yield _populate(atoll, member)
     finally:
         atoll.stop()
+        member.stop()
 
 
-def _populate(atoll: Atoll) -> World:
+def _populate(atoll: Atoll, member: ClusterProcess) -> World:
     admin = as_user(login(atoll))
+    added = admin.post(
+        f"{atoll.url}/kapis/cluster.atoll.io/v1alpha1/clusters",
+        json={"name": "mx-member", "kubeconfig": member.kubeconfig.read_text()},
+        timeout=30,
+    )
+    assert added.status_code == 201, added.text
     names = {role: f"mx-{role}" for role in ROLES if role != PA}
     for name in names.values():
         answer = make_user(atoll, name)
@@ -229,10 +270,24 @@ def _populate(atoll: Atoll) -> World:
         }
         url = f"{atoll.url}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
         assert admin.post(url, json=binding, timeout=10).status_code == 201
-    workspace(atoll, "mx-own", manager=names[WA])
-    workspace(atoll, "mx-other", manager="admin")
+    for ws, manager in (("mx-own", names[WA]), ("mx-other", "admin")):
+        body = {
+            "apiVersion": "tenant.atoll.io/v1alpha1",
+            "kind": "Workspace",
+            "metadata": {"name": ws},
+            "spec": {"manager": manager, "clusters": ["host", "mx-member"]},
+        }
+        made = admin.post(f"{atoll.url}/apis/tenant.atoll.io/v1alpha1/workspaces", json=body)
+        assert made.status_code == 201, made.text
     for ws, ns in (("mx-own", "mx-own-proj"), ("mx-other", "mx-other-proj")):
         eventually(lambda ws=ws, ns=ns: project(admin, atoll, ws, ns).status_code == 201)
+        tenant = f"{atoll.url}/kapis/tenant.atoll.io/v1alpha1"
+        in_member = f"{tenant}/workspaces/{ws}/clusters/mx-member/namespaces"
+        body = {"metadata": {"name": ns.replace("-proj", "-mproj")}}
+        eventually(lambda url=in_member, body=body: admin.post(url, json=body).status_code == 201)
+    cluster_members = f"{atoll.url}/kapis/iam.atoll.io/v1alpha1/clusters/mx-member/clustermembers"
+    mca = [{"username": names[MCA], "roleRef": "cluster-admin"}]
+    eventually(lambda: admin.post(cluster_members, json=mca, timeout=10).status_code == 200)
     members = f"{atoll.url}/kapis/iam.atoll.io/v1alpha1/workspaces/mx-own/workspacemembers"
     invited = [
         {"username": names[WR], "roleRef": "mx-own-workspace-regular"},
@@ -252,7 +307,10 @@ def _populate(atoll: Atoll) -> World:
     for role, name in names.items():
         sessions[role] = as_user(login(atoll, name, "Secret-pass-1"))
     sessions[ANON] = http()
-    # Roles reach the authorizer's caches through a watch: wait for the last one granted.
+    # Roles reach the authorizer's caches through a watch: wait for the last ones granted.
+    eventually(
+        lambda: sessions[MCA].get(f"{atoll.url}/clusters/mx-member/api/v1/nodes").status_code == 200
+    )
     eventually(
         lambda: (
             sessions[PJV]
@@ -264,12 +322,12 @@ def _populate(atoll: Atoll) -> World:
     return World(atoll, sessions)
 
 
-def _path(template: str, scope: str) -> str:
+def _path(template: str, scope: str, *, member: bool = False) -> str:
     own = scope == "own"
     values = {
         "workspace": "mx-own" if own else "mx-other",
-        "namespace": "mx-own-proj" if own else "mx-other-proj",
-        "cluster": "host",
+        "namespace": ("mx-own" if own else "mx-other") + ("-mproj" if member else "-proj"),
+        "cluster": "mx-member" if member else "host",
         "user": "mx-nobody",
         "name": "mx-none",
         "resource": "configmaps",
@@ -291,12 +349,12 @@ def _ask(session: requests.Session, url: str, method: str, cell: Cell) -> int:
     return session.request(method, target, json=cell.body, timeout=10).status_code
 
 
-def _cases() -> list[tuple[str, str, str]]:
+def _cases() -> list[tuple[str, str, str, bool]]:
     cases = []
-    for method, template in [*ATOLL, *PROXY]:
-        cell = ATOLL.get((method, template)) or PROXY[(method, template)]
-        for scope in ("own", "other") if cell.other is not None else ("-",):
-            cases.append((method, template, scope))
+    for table, member in ((ATOLL, False), (PROXY, False), (MEMBER, True)):
+        for (method, template), cell in table.items():
+            for scope in ("own", "other") if cell.other is not None else ("-",):
+                cases.append((method, template, scope, member))
     return cases
 
 
@@ -316,11 +374,12 @@ def test_every_route_of_the_openapi_document_is_in_the_matrix(world: World) -> N
 
 def test_the_matrix(world: World) -> None:
     wrong = []
-    for method, template, scope in _cases():
-        cell = ATOLL.get((method, template)) or PROXY[(method, template)]
+    for method, template, scope, member in _cases():
+        table = MEMBER if member else {**ATOLL, **PROXY}
+        cell = table[(method, template)]
         allowed = cell.own if scope != "other" else cell.other
         assert allowed is not None
-        url = world.atoll.url + _path(template, scope)
+        url = world.atoll.url + _path(template, scope, member=member)
         for role, session in world.sessions.items():
             code = _ask(session, url, method, cell)
             expected = role in allowed
@@ -330,8 +389,9 @@ def test_the_matrix(world: World) -> None:
                 or expected == refused
                 or (role == ANON and not expected and code != 401)
             ):
+                where = f"{scope}, member cluster" if member else scope
                 wrong.append(
-                    f"{method} {template} [{scope}] as {role}: {code}, expected "
+                    f"{method} {template} [{where}] as {role}: {code}, expected "
                     f"{'allowed' if expected else 'refused'}"
                 )
     assert not wrong, "\n".join(wrong)

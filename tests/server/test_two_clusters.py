@@ -85,6 +85,8 @@ def test_a_developer_on_sandbox_and_production(three: Three) -> None:
         path = f"{url}{TENANT}/workspaces/shop/clusters/{cluster}/namespaces"
         created = eventually(lambda path=path, body=body: admin.post(path, json=body, timeout=30))
         assert created.status_code == 201, created.text
+    usable = admin.get(f"{url}{TENANT}/workspaces/shop/clusters").json()
+    assert [c["metadata"]["name"] for c in usable["items"]] == ["production", "sandbox"]
     # Each project lives in its own cluster only.
     assert "shop-dev" in three.sandbox.kubectl("get", "namespaces", "-o", "name")
     assert "shop-dev" not in three.production.kubectl("get", "namespaces", "-o", "name")

@@ -33,6 +33,7 @@ from .templates import (
 )
 
 __all__ = [
+    "CLUSTERS",
     "CLUSTER_ROLES",
     "CLUSTER_ROLE_BINDINGS",
     "NAMESPACES",
@@ -55,6 +56,7 @@ NAMESPACES = ResourceType("", "v1", "namespaces", "Namespace", False)
 ROLES = ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True)
 ROLE_BINDINGS = ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True)
 USERS = ResourceType("iam.atoll.io", "v1alpha1", "users", "User", False)
+CLUSTERS = ResourceType("cluster.atoll.io", "v1alpha1", "clusters", "Cluster", False)
 CLUSTER_ROLES = ResourceType(
     "rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False
 )

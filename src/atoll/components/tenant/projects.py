@@ -4,6 +4,7 @@
   (all of them for platform administrators; otherwise those it has a role in, or a project
   of). Workspaces themselves are created, changed and deleted through the Kubernetes proxy
   (``/apis/tenant.atoll.io/v1alpha1/workspaces``), by platform administrators.
+- ``GET …/workspaces/{ws}/clusters``: the clusters the workspace may use.
 - ``GET …/workspaces/{ws}/clusters/{cluster}/namespaces``: the workspace's projects the
   caller may see.
 - ``POST …/workspaces/{ws}/clusters/{cluster}/namespaces`` (a Namespace): a project in the
@@ -31,7 +32,7 @@ from atoll.kube.client import KubeClient, Object
 from atoll.server.access import Pipeline, RequestInfo, principal_of
 from atoll.server.clusters import HOST, ClusterClients
 
-from .controllers import NAMESPACES, ROLE_BINDINGS, ROLES, WORKSPACES
+from .controllers import CLUSTERS, NAMESPACES, ROLE_BINDINGS, ROLES, WORKSPACES
 from .templates import PROJECT_ROLES, WORKSPACE_LABEL, project_role, project_role_binding
 
 __all__ = ["HOST", "projects_router", "workspace_clusters"]
@@ -100,6 +101,20 @@ def projects_router(
         visible = pipeline().visible_workspaces(who, info)
         found = (await client().list(WORKSPACES)).get("items") or []
         return _page([w for w in found if visible is None or w["metadata"]["name"] in visible])
+
+    @router.get(
+        "/workspaces/{workspace}/clusters",
+        summary="The clusters the workspace's projects may live in",
+    )
+    async def list_workspace_clusters(workspace: str) -> JSONResponse:
+        names = set(workspace_clusters(await workspace_named(workspace)))
+        found = (await client().list(CLUSTERS)).get("items") or []
+        items = []
+        for cluster in found:
+            if cluster["metadata"]["name"] in names:
+                meta = {k: v for k, v in cluster["metadata"].items() if k != "managedFields"}
+                items.append({**cluster, "metadata": meta})
+        return _page(items)
 
     @router.get(
         "/workspaces/{workspace}/clusters/{cluster}/namespaces",

@@ -58,6 +58,7 @@ _WORKSPACE_RULES: dict[str, list[dict[str, Any]]] = {
     "workspace-admin": [_ALL],
     "workspace-regular": [
         {"apiGroups": [GROUP], "resources": ["workspaces"], "verbs": ["get"]},
+        {"apiGroups": [GROUP], "resources": ["clusters"], "verbs": ["list"]},  # to choose from
         {"apiGroups": [IAM], "resources": ["workspacemembers"], "verbs": ["get", "list"]},
         {"apiGroups": [GROUP], "resources": ["namespaces"], "verbs": ["create"]},
     ],
