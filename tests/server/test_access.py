@@ -293,3 +293,53 @@ def test_exec_and_logs_pass_the_proxy(atoll: Atoll, tmp_path: Path) -> None:
     assert resp.read_stdout() == "got=hello\n"
     assert resp.returncode == 3
     resp.sock.shutdown()
+
+
+def test_groups_are_granted_roles_at_every_level(atoll: Atoll) -> None:
+    carl = user_session(atoll, "carl")
+    admin = as_user(login(atoll))
+    iam = f"{atoll.url}/apis/iam.atoll.io/v1alpha1"
+    group = {
+        "apiVersion": "iam.atoll.io/v1alpha1",
+        "kind": "Group",
+        "metadata": {"name": "auditors"},
+    }
+    assert admin.post(f"{iam}/groups", json=group, timeout=10).status_code == 201
+    membership = {
+        "apiVersion": "iam.atoll.io/v1alpha1",
+        "kind": "GroupBinding",
+        "metadata": {"name": "auditors-carl"},
+        "groupRef": {"apiGroup": "iam.atoll.io", "kind": "Group", "name": "auditors"},
+        "users": ["carl"],
+    }
+    assert admin.post(f"{iam}/groupbindings", json=membership, timeout=10).status_code == 201
+    subject = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "auditors"}]
+    viewer = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": "auditors-cluster-viewer"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": "cluster-viewer",
+        },
+        "subjects": subject,
+    }
+    rbac = f"{atoll.url}/apis/rbac.authorization.k8s.io/v1"
+    assert admin.post(f"{rbac}/clusterrolebindings", json=viewer, timeout=10).status_code == 201
+    eventually(lambda: carl.get(f"{atoll.url}/api/v1/namespaces", timeout=10).status_code == 200)
+    events = f"{atoll.url}/kapis/auditing.atoll.io/v1alpha1/events"
+    assert carl.get(events, timeout=10).status_code == 403
+    platform = {
+        "apiVersion": "iam.atoll.io/v1alpha1",
+        "kind": "GlobalRoleBinding",
+        "metadata": {"name": "auditors-platform-admin"},
+        "roleRef": {"apiGroup": "iam.atoll.io", "kind": "GlobalRole", "name": "platform-admin"},
+        "subjects": subject,
+    }
+    assert admin.post(f"{iam}/globalrolebindings", json=platform, timeout=10).status_code == 201
+    eventually(lambda: carl.get(events, timeout=10).status_code == 200)
+    # Out of the group, out of its roles.
+    assert admin.delete(f"{iam}/groupbindings/auditors-carl", timeout=10).status_code == 200
+    eventually(lambda: carl.get(events, timeout=10).status_code == 403)
+    assert carl.get(f"{atoll.url}/api/v1/namespaces", timeout=10).status_code == 403

@@ -21,6 +21,7 @@ from tests.server.atoll_process import (
     start_atoll,
     user_session,
 )
+from tests.server.test_watchmux import opened
 from tests.waiting import eventually
 
 CLUSTERS = "/kapis/cluster.atoll.io/v1alpha1/clusters"
@@ -142,3 +143,21 @@ def test_a_developer_on_sandbox_and_production(three: Three) -> None:
         f"{url}/kapis/resources.atoll.io/v1alpha1/clusters/sandbox/namespaces/shop-dev/deployments"
     )
     assert eventually(lambda: dev.get(cached, timeout=30).ok)
+
+
+async def test_the_watch_socket_watches_a_member_cluster(three: Three) -> None:
+    bearer = str(three.admin.headers["Authorization"]).removeprefix("Bearer ")
+    async with opened(three.atoll, bearer) as socket:
+        await socket.subscribe(
+            "maps", "configmaps", cluster="sandbox", namespace="default", labelSelector="mux=yes"
+        )
+        await socket.until("maps", "SUBSCRIBED")
+        three.sandbox.kubectl(
+            "create", "configmap", "in-sandbox", "--from-literal=a=b", "-n", "default"
+        )
+        three.sandbox.kubectl("label", "configmap", "in-sandbox", "mux=yes", "-n", "default")
+        frames = await socket.until("maps", "ADDED")
+        assert frames[-1]["object"]["metadata"]["name"] == "in-sandbox"
+        await socket.subscribe("gone", "configmaps", cluster="nowhere")
+        (refused,) = [f for f in await socket.until("gone", "ERROR") if f["id"] == "gone"]
+        assert refused["status"]["code"] == 404

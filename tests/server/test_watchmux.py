@@ -18,8 +18,16 @@ import aiohttp
 import pytest
 import requests
 from starlette.websockets import WebSocket
-from tests.server.atoll_process import USERS, Atoll, as_user, login, make_user, user_session
-from tests.server.test_tenancy import project, workspace
+from tests.server.atoll_process import (
+    USERS,
+    Atoll,
+    as_user,
+    login,
+    make_user,
+    project,
+    user_session,
+    workspace,
+)
 from tests.waiting import eventually
 
 from atoll.components.clusters.watchmux import PATH, PROTOCOL, Limits, WatchMux
