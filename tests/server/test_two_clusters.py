@@ -161,3 +161,25 @@ async def test_the_watch_socket_watches_a_member_cluster(three: Three) -> None:
         await socket.subscribe("gone", "configmaps", cluster="nowhere")
         (refused,) = [f for f in await socket.until("gone", "ERROR") if f["id"] == "gone"]
         assert refused["status"]["code"] == 404
+
+
+def test_a_deleted_workspace_takes_its_member_projects(three: Three) -> None:
+    url, admin = three.atoll.url, three.admin
+    workspace = {
+        "apiVersion": "tenant.atoll.io/v1alpha1",
+        "kind": "Workspace",
+        "metadata": {"name": "brief"},
+        "spec": {"manager": "admin", "clusters": ["sandbox"]},
+    }
+    assert admin.post(f"{url}/apis/tenant.atoll.io/v1alpha1/workspaces", json=workspace).ok
+    path = f"{url}{TENANT}/workspaces/brief/clusters/sandbox/namespaces"
+    body = {"metadata": {"name": "brief-dev"}}
+    eventually(lambda: admin.post(path, json=body, timeout=30).status_code == 201)
+    deleted = admin.delete(f"{url}/apis/tenant.atoll.io/v1alpha1/workspaces/brief", timeout=10)
+    assert deleted.status_code == 200
+
+    def gone() -> bool:
+        out = three.sandbox.kubectl("get", "namespace", "brief-dev", "-o", "json", check=False)
+        return not out.startswith("{") or '"Terminating"' in out
+
+    eventually(gone, timeout=30)

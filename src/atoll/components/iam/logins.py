@@ -92,7 +92,14 @@ class LoginLimiter:
         return max(waits) if waits else None
 
     async def record(
-        self, username: str, source: str, *, success: bool, user_agent: str, reason: str = ""
+        self,
+        username: str,
+        source: str,
+        *,
+        success: bool,
+        user_agent: str,
+        reason: str = "",
+        provider: str = "password",
     ) -> None:
         user = label_value(username)
         record = {
@@ -108,7 +115,7 @@ class LoginLimiter:
             },
             "spec": {
                 "type": "Token",
-                "provider": "password",
+                "provider": provider,
                 "sourceIP": source,
                 "userAgent": user_agent[:256],
                 "success": success,

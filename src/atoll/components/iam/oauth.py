@@ -117,16 +117,17 @@ def oauth_router(
         except NotFound:
             return None
 
-    async def from_providers(name: str, password: str) -> str | None:
+    async def from_providers(name: str, password: str) -> tuple[str, str] | None:
         """The Atoll user a password provider (LDAP) vouches for, mapped and with its
-        groups brought in step; None when none knows the name and password."""
+        groups brought in step, and the provider's name; None when none knows the name and
+        password."""
         for provider in providers():
             identity = await provider.authenticate(name, password)
             if identity is None or mapper is None:
                 continue
             login = await mapper().user_for(identity, provider.mapping_method)
             await mapper().sync_groups(login, identity)
-            return login
+            return login, provider.name
         return None
 
     @router.get(
@@ -176,12 +177,13 @@ def oauth_router(
                 return response
             user = await user_named(name)
             stored = ((user or {}).get("spec") or {}).get("password") or ""
+            provider = "password"
             if stored:  # Atoll's own user: its password decides, never a directory's
                 ok = await asyncio.to_thread(verify_password, stored, password)
                 login = name if ok else None
             else:
                 try:
-                    login = await from_providers(name, password)
+                    vouched = await from_providers(name, password)
                 except ProviderUnavailable as why:
                     return _error(503, "temporarily_unavailable", str(why))
                 except NotMapped as why:
@@ -189,7 +191,9 @@ def oauth_router(
                         name, source, success=False, user_agent=agent, reason=str(why)
                     )
                     return _error(400, "invalid_grant", str(why))
-                if login is not None:
+                login = None
+                if vouched is not None:
+                    login, provider = vouched
                     user = await user_named(login)
             if login is None or user is None:
                 await limiter().record(
@@ -198,10 +202,15 @@ def oauth_router(
                 return _error(400, "invalid_grant", _BAD_CREDENTIALS)
             if _disabled(user):
                 await limiter().record(
-                    login, source, success=False, user_agent=agent, reason="disabled"
+                    login,
+                    source,
+                    success=False,
+                    user_agent=agent,
+                    reason="disabled",
+                    provider=provider,
                 )
                 return _error(400, "invalid_grant", f"user {login} is disabled")
-            await limiter().record(login, source, success=True, user_agent=agent)
+            await limiter().record(login, source, success=True, user_agent=agent, provider=provider)
             return _tokens(issuer(), login)
         if grant == "refresh_token":
             try:

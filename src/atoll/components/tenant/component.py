@@ -49,5 +49,5 @@ def component() -> Component:
         ),
         crds=(WORKSPACE_CRD,),
         start=start,
-        controllers=(WorkspaceController, ProjectController),
+        controllers=(lambda: WorkspaceController(clusters), ProjectController),
     )

@@ -12,12 +12,14 @@ roles.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import ControllerContext
-from atoll.errors import AlreadyExists, Conflict, NotFound
+from atoll.errors import AlreadyExists, ApiError, Conflict, NotFound
 from atoll.kube.client import Object, ResourceType
 from atoll.kube.informers import Informer, split_key
+from atoll.server.clusters import HOST, ClusterClients
 
 from .crds import GROUP, VERSION
 from .templates import (
@@ -72,11 +74,16 @@ def _label(obj: Object, name: str) -> str:
 class WorkspaceController:
     name = "tenant-workspaces"
 
+    def __init__(self, clusters: Callable[[], ClusterClients] | None = None) -> None:
+        self._clusters = clusters
+
     async def setup(self, ctx: ControllerContext) -> None:
         self._ctx = ctx
         self._workspaces: Informer = ctx.informers.informer(WORKSPACES)
         self._workspaces.add_handler(
-            on_add=ctx.enqueue, on_update=lambda _old, new: ctx.enqueue(new)
+            on_add=ctx.enqueue,
+            on_update=lambda _old, new: ctx.enqueue(new),
+            on_delete=ctx.enqueue,
         )
         self._roles: Informer = ctx.informers.informer(WORKSPACE_ROLES)
         self._bindings: Informer = ctx.informers.informer(WORKSPACE_ROLE_BINDINGS)
@@ -93,7 +100,9 @@ class WorkspaceController:
 
     async def reconcile(self, key: str) -> Result:
         workspace = self._workspaces.get(key)
-        if workspace is None or (workspace.get("metadata") or {}).get("deletionTimestamp"):
+        if workspace is None:
+            return await self._delete_member_projects(key)
+        if (workspace.get("metadata") or {}).get("deletionTimestamp"):
             return Result()
         try:
             for suffix in WORKSPACE_ROLE_SUFFIXES:
@@ -112,6 +121,28 @@ class WorkspaceController:
         except NotFound:
             return Result()
         return Result()
+
+    async def _delete_member_projects(self, workspace: str) -> Result:
+        """A deleted workspace takes its projects with it: the host's go by their owner
+        reference, the member clusters' (which cannot name a Workspace as owner) here."""
+        if self._clusters is None:
+            return Result()
+        clusters = self._clusters()
+        unreachable = False
+        for name in clusters.names():
+            client = clusters.get(name)
+            if name == HOST or client is None:
+                continue
+            try:
+                found = await client.list(
+                    NAMESPACES, label_selector=f"{WORKSPACE_LABEL}={workspace}"
+                )
+                for namespace in found.get("items") or ():
+                    with contextlib.suppress(NotFound):
+                        await client.delete(NAMESPACES, namespace["metadata"]["name"])
+            except (ApiError, OSError):
+                unreachable = True  # it is away: try again later
+        return Result(requeue_after=30.0) if unreachable else Result()
 
     async def _ensure_role(self, wanted: Object) -> None:
         name = wanted["metadata"]["name"]

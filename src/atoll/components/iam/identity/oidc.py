@@ -414,16 +414,28 @@ def oidc_router(
             user = await client().get(USERS, login)
         except (NotMapped, NotFound) as why:
             await limiter().record(
-                identity.username, source, success=False, user_agent=agent, reason=str(why)
+                identity.username,
+                source,
+                success=False,
+                user_agent=agent,
+                reason=str(why),
+                provider=oidc.settings.name,
             )
             raise LoginRefused("access_denied", str(why)) from None
         if (user.get("status") or {}).get("state") == "Disabled":
             await limiter().record(
-                login, source, success=False, user_agent=agent, reason="disabled"
+                login,
+                source,
+                success=False,
+                user_agent=agent,
+                reason="disabled",
+                provider=oidc.settings.name,
             )
             raise LoginRefused("access_denied", f"user {login} is disabled")
         await mapper().sync_groups(login, identity)
-        await limiter().record(login, source, success=True, user_agent=agent)
+        await limiter().record(
+            login, source, success=True, user_agent=agent, provider=oidc.settings.name
+        )
         return login
 
     async def log_in(request: Request, oidc: OidcClient, login: PendingLogin, code: str) -> str:
