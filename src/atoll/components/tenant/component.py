@@ -49,5 +49,5 @@ def component() -> Component:
         ),
         crds=(WORKSPACE_CRD,),
         start=start,
-        controllers=(lambda: WorkspaceController(clusters), ProjectController),
+        controllers=(lambda: WorkspaceController(clusters), lambda: ProjectController(clusters)),
     )

@@ -6,18 +6,20 @@ roles.
   workspace's admin unless it already has a role there. All are owned by the Workspace,
   so they go with it.
 - ``tenant-projects``: for each namespace labelled ``atoll.io/workspace``, the project Roles
-  ``admin``, ``operator`` and ``viewer`` (put back if deleted or edited).
+  ``admin``, ``operator`` and ``viewer`` (put back if deleted or edited): the host's as
+  they change, the member clusters' in a round every minute.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import ControllerContext
 from atoll.errors import AlreadyExists, ApiError, Conflict, NotFound
-from atoll.kube.client import Object, ResourceType
+from atoll.kube.client import KubeClient, Object, ResourceType
 from atoll.kube.informers import Informer, split_key
 from atoll.server.clusters import HOST, ClusterClients
 
@@ -48,6 +50,8 @@ __all__ = [
     "ProjectController",
     "WorkspaceController",
 ]
+
+logger = logging.getLogger(__name__)
 
 WORKSPACES = ResourceType(GROUP, VERSION, "workspaces", "Workspace", False)
 WORKSPACE_ROLES = ResourceType("iam.atoll.io", "v1alpha1", "workspaceroles", "WorkspaceRole", False)
@@ -154,11 +158,23 @@ class WorkspaceController:
             await self._ctx.client.replace(WORKSPACE_ROLES, {**found, "rules": wanted["rules"]})
 
 
+MEMBERS_KEY = "\x00member-clusters"  # not a namespace name: the member clusters' round
+MEMBERS_PERIOD = 60.0
+
+
 class ProjectController:
+    """Every project's roles: the host's as their objects change, the member clusters'
+    (which this controller does not watch) in a round every minute."""
+
     name = "tenant-projects"
+
+    def __init__(self, clusters: Callable[[], ClusterClients] | None = None) -> None:
+        self._clusters = clusters
 
     async def setup(self, ctx: ControllerContext) -> None:
         self._ctx = ctx
+        if self._clusters is not None:
+            ctx.queue.add(MEMBERS_KEY)
         self._namespaces: Informer = ctx.informers.informer(
             NAMESPACES, label_selector=WORKSPACE_LABEL
         )
@@ -178,6 +194,9 @@ class ProjectController:
             self._ctx.queue.add(str(namespace))
 
     async def reconcile(self, key: str) -> Result:
+        if key == MEMBERS_KEY:
+            await self.member_round()
+            return Result(requeue_after=MEMBERS_PERIOD)
         namespace = self._namespaces.get(key)
         if namespace is None or (namespace.get("metadata") or {}).get("deletionTimestamp"):
             return Result()
@@ -196,3 +215,36 @@ class ProjectController:
         except NotFound:
             return Result()  # the namespace is going
         return Result()
+
+    async def member_round(self) -> None:
+        """Put back the roles of every project in every member cluster that answers."""
+        assert self._clusters is not None
+        clusters = self._clusters()
+        for cluster in clusters.names():
+            client = clusters.get(cluster)
+            if cluster == HOST or client is None:
+                continue
+            try:
+                projects = await client.list(NAMESPACES, label_selector=WORKSPACE_LABEL)
+                for project in projects.get("items") or ():
+                    if (project.get("metadata") or {}).get("deletionTimestamp"):
+                        continue
+                    await _ensure_project_roles(client, str(project["metadata"]["name"]))
+            except (ApiError, OSError) as error:  # away or refusing: next round
+                logger.info("project roles of cluster %s wait: %s", cluster, error)
+
+
+async def _ensure_project_roles(client: KubeClient, namespace: str) -> None:
+    found = await client.list(
+        ROLES, namespace=namespace, label_selector=f"{ROLE_TEMPLATE_LABEL}=true"
+    )
+    have = {r["metadata"]["name"]: r for r in found.get("items") or ()}
+    for role in PROJECT_ROLES:
+        wanted = project_role(namespace, role)
+        existing = have.get(role)
+        if existing is None:
+            with contextlib.suppress(AlreadyExists):
+                await client.create(ROLES, wanted)
+        elif existing.get("rules") != wanted["rules"]:
+            with contextlib.suppress(Conflict, NotFound):
+                await client.replace(ROLES, {**existing, "rules": wanted["rules"]})
