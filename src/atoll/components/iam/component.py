@@ -25,7 +25,8 @@ from .authorizing import RoleAuthorizer
 from .crds import CRDS
 from .identity import PasswordProvider
 from .identity.mapping import GROUP_BINDINGS, GROUPS, IdentityMapper
-from .identity.oidc import OidcClient, oidc_clients, oidc_router
+from .identity.oidc import oidc_router
+from .identity.oidc_client import OidcClient, oidc_clients
 from .identity.providers import listing, password_providers
 from .logins import LoginLimiter, LoginRecordController
 from .oauth import oauth_router
