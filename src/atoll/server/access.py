@@ -39,6 +39,7 @@ __all__ = [
     "Pipeline",
     "Principal",
     "RequestInfo",
+    "in_cluster",
     "principal_of",
     "request_info",
 ]
@@ -88,19 +89,25 @@ READ_VERBS = frozenset({"get", "list", "watch"})
 _STREAMS = frozenset({"exec", "attach", "portforward"})
 
 
+def in_cluster(path: str) -> tuple[str, str]:
+    """The cluster a Kubernetes path is for, and the path within it:
+    ``/clusters/<c>/api/…`` → (``c``, ``/api/…``); any other path is the host's, as is."""
+    parts = path.split("/", 4)  # "", "clusters", <c>, "api", rest
+    if len(parts) >= 4 and parts[1] == "clusters" and parts[2] and parts[3] in _CLUSTER_PATHS:
+        return parts[2], "/" + "/".join(parts[3:])
+    return HOST_CLUSTER, path
+
+
 def request_info(method: str, path: str, query: dict[str, str] | None = None) -> RequestInfo:
     """What ``method`` on ``path`` asks (``query`` tells a watch from a list)."""
+    cluster, inner = in_cluster(path)
+    if inner != path:  # /clusters/<c>/api/…: that cluster's own API, asked as the host's is
+        return request_info(method, inner, query).scoped(cluster=cluster, path=path)
     query = query or {}
     parts = [p for p in path.split("/") if p]
     verb = _VERBS.get(method.upper(), "get")
-    member = ""
-    if len(parts) >= 3 and parts[0] == "clusters" and parts[2] in _CLUSTER_PATHS:
-        member, parts = parts[1], parts[2:]  # /clusters/<c>/api/…: that cluster's own API
     if not parts or parts[0] not in ("api", "apis", "kapis"):
-        found = RequestInfo(verb=verb if method.upper() != "HEAD" else "get", path=path)
-        return found.scoped(cluster=member) if member else found
-    if member:
-        return request_info(method, "/" + "/".join(parts), query).scoped(cluster=member, path=path)
+        return RequestInfo(verb=verb if method.upper() != "HEAD" else "get", path=path)
     prefix = parts[0]
     if prefix == "api":
         group, rest = "", parts[1:]

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from .access import ANONYMOUS, Pipeline, Principal, RequestInfo, request_info
+from .access import ANONYMOUS, Pipeline, Principal, RequestInfo, in_cluster, request_info
 from .problems import PROBLEM_JSON
 
 __all__ = ["RequestPipeline"]
@@ -67,8 +67,7 @@ def bearer_token(scope: Scope, query: dict[str, str]) -> str | None:
 
 
 def _kubernetes_path(path: str) -> bool:
-    if path.startswith("/clusters/"):  # /clusters/<c>/api…: that cluster's Kubernetes API
-        path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else path
+    _, path = in_cluster(path)  # any cluster's Kubernetes API
     return path == "/api" or path.startswith(("/api/", "/apis"))
 
 

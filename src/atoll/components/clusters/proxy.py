@@ -27,8 +27,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from atoll.errors import ApiError, BadRequest
 from atoll.kube.client import KubeClient
-from atoll.server.access import ObjectHook, Pipeline, RequestInfo, request_info
-from atoll.server.clusters import HOST, ClusterClients
+from atoll.server.access import ObjectHook, Pipeline, RequestInfo, in_cluster, request_info
+from atoll.server.clusters import ClusterClients
 
 __all__ = ["proxy_router"]
 
@@ -82,14 +82,6 @@ async def _dry_run(
     return answer if isinstance(answer, dict) else None
 
 
-def _in_cluster(path: str) -> tuple[str, str]:
-    """``/clusters/<c>/api/…`` → (``c``, ``/api/…``); any other path is the host's."""
-    if path.startswith("/clusters/"):
-        name, _, rest = path[len("/clusters/") :].partition("/")
-        return name, "/" + rest
-    return HOST, path
-
-
 def proxy_router(
     clusters: Callable[[], ClusterClients], pipeline: Callable[[], Pipeline]
 ) -> APIRouter:
@@ -118,7 +110,7 @@ def proxy_router(
                 return _status(BadRequest("the body is not valid JSON"))
             except ApiError as error:
                 return _status(error)
-        cluster, path = _in_cluster(request.url.path)
+        cluster, path = in_cluster(request.url.path)
         try:
             client = clusters().client(cluster)
         except ApiError as error:
@@ -181,7 +173,7 @@ def proxy_router(
         ]
         query = websocket.url.query
         query = "&".join(q for q in query.split("&") if not q.startswith("access_token="))
-        cluster, path = _in_cluster(websocket.url.path)
+        cluster, path = in_cluster(websocket.url.path)
         target = path + (f"?{query}" if query else "")
         try:
             upstream = await clusters().client(cluster).websocket(target, protocols=protocols)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from atoll.kube.client import Object, ResourceType
 from atoll.kube.informers import Informer, InformerFactory
-from atoll.server.access import HOST_CLUSTER, Decision, Principal, RequestInfo
+from atoll.server.access import HOST_CLUSTER, Decision, Principal, RequestInfo, in_cluster
 
 from .crds import GROUP, VERSION
 from .rbac import any_rule_allows, subject_keys, subjects_of
@@ -297,9 +297,7 @@ def _discovery(info: RequestInfo) -> bool:
     groups, versions and schemas (never an object)."""
     if info.resource_request or info.verb != "get":
         return False
-    path = info.path
-    if path.startswith("/clusters/"):  # a member cluster's discovery
-        path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else path
+    _, path = in_cluster(info.path)  # any cluster's discovery
     return any(path == p or path.startswith(p + "/") for p in _DISCOVERY)
 
 
