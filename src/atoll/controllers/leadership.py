@@ -138,6 +138,14 @@ def default_identity() -> str:
     return f"{socket.gethostname()}_{uuid.uuid4()}"
 
 
+def format_time(instant: datetime) -> str:
+    """A metav1.Time: whole seconds, UTC (a naive time is taken as UTC already),
+    ``2021-01-02T03:04:05Z``."""
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC)
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def format_micro_time(instant: datetime) -> str:
     """A metav1.MicroTime: ``2021-01-02T03:04:05.123456Z``."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

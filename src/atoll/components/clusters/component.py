@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
+from atoll.controllers.leadership import format_time
 from atoll.errors import AlreadyExists, Conflict, NotFound
 from atoll.kube.client import KubeClient, ResourceType
 from atoll.server.access import Pipeline
@@ -43,7 +44,7 @@ async def register_host(client: KubeClient) -> None:
         await client.create(CLUSTERS, cluster)
     version = await client.request("GET", "/version")
     nodes = await client.list(NODES)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = format_time(datetime.now(UTC))
     status = {
         "kubernetesVersion": str((version or {}).get("gitVersion", "")),
         "nodeCount": len(nodes.get("items") or []),

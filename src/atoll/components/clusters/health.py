@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from atoll.controllers.leadership import format_time, parse_time
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import ControllerContext
 from atoll.errors import ApiError, Conflict, NotFound
@@ -35,15 +36,8 @@ _NEW = timedelta(seconds=30)
 
 
 def _created(cluster: Object) -> datetime:
-    stamp = str((cluster.get("metadata") or {}).get("creationTimestamp") or "")
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, UTC)
-
-
-def _stamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = parse_time((cluster.get("metadata") or {}).get("creationTimestamp"))
+    return stamp or datetime.fromtimestamp(0, UTC)
 
 
 async def _probe(client: KubeClient) -> tuple[str, int]:
@@ -82,7 +76,9 @@ class ClusterHealthController:
                 ready, reason, message = False, "Unreachable", str(error)[:300]
             else:
                 ready, reason, message = True, "Connected", "the cluster answers"
-                status.update(kubernetesVersion=version, nodeCount=nodes, lastProbeTime=_stamp(now))
+                status.update(
+                    kubernetesVersion=version, nodeCount=nodes, lastProbeTime=format_time(now)
+                )
         flipped = self._set_ready(status, ready, reason, message, now)
         if status != (cluster.get("status") or {}):
             try:
@@ -107,7 +103,9 @@ class ClusterHealthController:
         before = next((c for c in status.get("conditions") or () if c.get("type") == "Ready"), None)
         value = "True" if ready else "False"
         flipped = not ready if before is None else before["status"] != value
-        since = before["lastTransitionTime"] if before is not None and not flipped else _stamp(now)
+        since = (
+            before["lastTransitionTime"] if before is not None and not flipped else format_time(now)
+        )
         conditions.append(
             {
                 "type": "Ready",
@@ -115,7 +113,7 @@ class ClusterHealthController:
                 "reason": reason,
                 "message": message,
                 "lastTransitionTime": since,
-                "lastUpdateTime": _stamp(now),
+                "lastUpdateTime": format_time(now),
             }
         )
         status["conditions"] = conditions

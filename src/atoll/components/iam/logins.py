@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from atoll.controllers.leadership import parse_time
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import ControllerContext
 from atoll.errors import ApiError, NotFound
@@ -57,11 +58,8 @@ def _index(label: str) -> Callable[[Object], list[str]]:
 
 
 def _created(record: Object) -> datetime:
-    stamp = str((record.get("metadata") or {}).get("creationTimestamp") or "")
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.fromtimestamp(0, UTC)
+    stamp = parse_time((record.get("metadata") or {}).get("creationTimestamp"))
+    return stamp or datetime.fromtimestamp(0, UTC)
 
 
 class LoginLimiter:

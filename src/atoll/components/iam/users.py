@@ -15,6 +15,7 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
+from atoll.controllers.leadership import format_time
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import ControllerContext
 from atoll.errors import AlreadyExists, Conflict, NotFound
@@ -67,7 +68,7 @@ class UserController:
                 await self._hash(user)
                 return Result()  # the update brings the user back for its state
             if not (user.get("status") or {}).get("state"):
-                now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                now = format_time(datetime.now(UTC))
                 status = {"state": "Active", "lastTransitionTime": now}
                 await self._ctx.client.replace_status(USERS, {**user, "status": status})
                 return Result()

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from atoll.controllers.leadership import parse_time
+from atoll.controllers.leadership import format_time, parse_time
 from atoll.controllers.results import Result
 from atoll.controllers.runtime import Controller, ControllerContext
 from atoll.errors import ApiError, Conflict, NotFound
@@ -65,9 +65,7 @@ _TERMINAL = ("Succeeded", "Failed")
 _Event = tuple[EventType, str, str]  # type, reason, message
 
 
-def rfc3339(when: datetime) -> str:
-    """A metav1.Time: whole seconds, UTC, ``Z``."""
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+rfc3339 = format_time  # the name the batch controllers know it by
 
 
 def finished_condition(job: Mapping[str, Any]) -> Mapping[str, Any] | None:
