@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +24,7 @@ from atoll.kube.client import KubeClient, Object, ResourceType
 from atoll.kube.informers import Informer, InformerFactory
 
 from .crds import GROUP, VERSION
+from .labels import USER_LABEL, label_value
 
 __all__ = ["LOGIN_RECORDS", "MAX_FAILURES", "WINDOW", "LoginLimiter", "LoginRecordController"]
 
@@ -34,17 +33,8 @@ logger = logging.getLogger(__name__)
 LOGIN_RECORDS = ResourceType(GROUP, VERSION, "loginrecords", "LoginRecord", False)
 MAX_FAILURES = 10
 WINDOW = timedelta(minutes=10)
-USER_LABEL = "iam.atoll.io/user"
 SOURCE_LABEL = "iam.atoll.io/source"
 SUCCESS_LABEL = "iam.atoll.io/success"
-_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-
-
-def label_value(text: str) -> str:
-    """``text`` if it is a valid label value, else a stable digest of it."""
-    if _LABEL_VALUE.match(text):
-        return text
-    return "h-" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def _index(label: str) -> Callable[[Object], list[str]]:

@@ -21,7 +21,7 @@ from atoll.kube.client import KubeClient, Object, ResourceType
 
 from .authorizing import CLUSTER_ROLES, GLOBAL_ROLES
 from .crds import GROUP, VERSION
-from .logins import label_value
+from .labels import USER_LABEL, label_value
 
 __all__ = [
     "BUILT_IN_LABEL",
@@ -36,7 +36,6 @@ __all__ = [
 BUILT_IN_LABEL = "iam.atoll.io/built-in"
 ROLE_SCOPE_LABEL = "iam.atoll.io/role-scope"
 GLOBAL_ROLE_LABEL = "iam.atoll.io/globalrole"
-USER_LABEL = "iam.atoll.io/user"
 DEFAULT_GLOBAL_ROLE = "platform-regular"
 
 _EVERYTHING = [

@@ -24,9 +24,9 @@ from atoll.kube.informers import Informer
 
 from .admin import USERS
 from .authorizing import GLOBAL_ROLE_BINDINGS
-from .logins import label_value
+from .labels import USER_LABEL, label_value
 from .passwords import ENCRYPTED_ANNOTATION, hash_password
-from .roles import DEFAULT_GLOBAL_ROLE, GLOBAL_ROLE_LABEL, USER_LABEL, global_role_binding
+from .roles import DEFAULT_GLOBAL_ROLE, GLOBAL_ROLE_LABEL, global_role_binding
 
 __all__ = ["UserController", "needs_hashing"]
 

@@ -22,8 +22,9 @@ from atoll.errors import AlreadyExists, NotFound
 from atoll.kube.client import KubeClient, Object, ResourceType
 from atoll.kube.informers import Informer
 
+from ..admin import USERS
 from ..crds import GROUP, VERSION
-from ..logins import label_value
+from ..labels import PROVIDER_LABEL, USER_LABEL, label_value
 from . import ExternalIdentity, NotMapped
 
 __all__ = [
@@ -36,13 +37,10 @@ __all__ = [
     "user_name_for",
 ]
 
-USERS = ResourceType(GROUP, VERSION, "users", "User", False)
 GROUPS = ResourceType(GROUP, VERSION, "groups", "Group", False)
 GROUP_BINDINGS = ResourceType(GROUP, VERSION, "groupbindings", "GroupBinding", False)
-PROVIDER_LABEL = "iam.atoll.io/identity-provider"
 ORIGIN_UID = "iam.atoll.io/origin-uid"
 GROUP_LABEL = "iam.atoll.io/group"
-USER_LABEL = "iam.atoll.io/user"
 _INVALID = re.compile(r"[^a-z0-9.-]+")
 
 
