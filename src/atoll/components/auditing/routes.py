@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from atoll.server.auditing import AuditEvent
 from atoll.server.problems import problem
 
 from .searching import MAX_LIMIT, AuditQuery, InvalidQuery, search
@@ -28,27 +29,8 @@ __all__ = ["PREFIX", "auditing_router"]
 PREFIX = "/kapis/auditing.atoll.io/v1alpha1"
 
 
-class AuditEventModel(BaseModel):
-    """One audit event (documentation of the answer's shape)."""
-
-    time: str
-    user: str
-    source: str
-    verb: str
-    path: str
-    code: int
-    cluster: str = ""
-    workspace: str = ""
-    namespace: str = ""
-    api_group: str = ""
-    resource: str = ""
-    subresource: str = ""
-    name: str = ""
-    reason: str = ""
-
-
 class AuditEventList(BaseModel):
-    items: list[AuditEventModel]
+    items: list[AuditEvent]  # documents the answer's shape
     totalItems: int
 
 
