@@ -11,13 +11,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from fastapi import HTTPException
-
 from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.informers import InformerFactory
 from atoll.server.access import HOST_CLUSTER, Decision, Principal, RequestInfo
-from atoll.server.components import Component, ComponentContext, SecureEndpoint
+from atoll.server.components import Component, ComponentContext, Later, SecureEndpoint
 
 from .admin import USERS, ensure_admin
 from .authenticating import TokenAuthenticator
@@ -42,35 +40,21 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _Started:
-    """What the routes need, known once the component has started (503 until then)."""
+    """What the routes need, known once the component has started (the ``Later`` ones
+    answer 503 until then)."""
 
-    _client: KubeClient | None = None
-    _issuer: TokenIssuer | None = None
+    client: Later[KubeClient] = field(default_factory=Later)
+    issuer: Later[TokenIssuer] = field(default_factory=Later)
+    limiter: Later[LoginLimiter] = field(default_factory=Later)
+    mapper: Later[IdentityMapper] = field(default_factory=Later)
+    oidc: Later[dict[str, OidcClient]] = field(default_factory=Later)
     authenticator: TokenAuthenticator | None = None
     authorizer: RoleAuthorizer | None = None
-    _limiter: LoginLimiter | None = None
-    _mapper: IdentityMapper | None = None
     providers: list[PasswordProvider] = field(default_factory=list)
     listed: list[dict[str, str]] = field(default_factory=list)
-    _oidc: dict[str, OidcClient] | None = None
     secure: SecureEndpoint | None = None
     factory: InformerFactory | None = None
     members: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-
-    def client(self) -> KubeClient:
-        if self._client is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._client
-
-    def issuer(self) -> TokenIssuer:
-        if self._issuer is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._issuer
-
-    def limiter(self) -> LoginLimiter:
-        if self._limiter is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._limiter
 
     def member_rbac(self, name: str, client: KubeClient | None) -> None:
         """A member cluster came (or went, ``client`` None): follow its own RBAC, from
@@ -102,24 +86,14 @@ class _Started:
         await asyncio.gather(*self.members.values(), return_exceptions=True)
         self.members.clear()
 
-    def mapper(self) -> IdentityMapper:
-        if self._mapper is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._mapper
-
-    def oidc(self) -> dict[str, OidcClient]:
-        if self._oidc is None:
-            raise HTTPException(503, "Atoll is starting; try again in a moment")
-        return self._oidc
-
     def ready(self) -> bool:
         return (
             self.authenticator is not None
             and self.authenticator.synced
             and self.authorizer is not None
             and self.authorizer.synced
-            and self._limiter is not None
-            and self._limiter.synced
+            and self.limiter.value is not None
+            and self.limiter.value.synced
         )
 
 
@@ -140,17 +114,21 @@ def component() -> Component:
         factory = InformerFactory(context.client)
         authenticator = TokenAuthenticator(factory, issuer)
         authorizer = RoleAuthorizer(factory)
-        started._limiter = LoginLimiter(factory, context.client)
-        started._mapper = IdentityMapper(
-            context.client,
-            factory.informer(USERS),
-            factory.informer(GROUPS),
-            factory.informer(GROUP_BINDINGS),
+        started.limiter.set(LoginLimiter(factory, context.client))
+        started.mapper.set(
+            IdentityMapper(
+                context.client,
+                factory.informer(USERS),
+                factory.informer(GROUPS),
+                factory.informer(GROUP_BINDINGS),
+            )
         )
         started.providers = password_providers(context.identity_providers)
         started.listed = listing(context.identity_providers)
-        started._oidc = oidc_clients(context.identity_providers)
-        started._client, started._issuer, started.factory = context.client, issuer, factory
+        started.oidc.set(oidc_clients(context.identity_providers))
+        started.client.set(context.client)
+        started.issuer.set(issuer)
+        started.factory = factory
         started.secure = context.secure_endpoint
         started.authenticator, started.authorizer = authenticator, authorizer
 
