@@ -110,7 +110,9 @@ class WorkspaceController:
             return Result()
         try:
             for suffix in WORKSPACE_ROLE_SUFFIXES:
-                await self._ensure_role(workspace_role(workspace, suffix))
+                wanted = workspace_role(workspace, suffix)
+                found = self._roles.get(wanted["metadata"]["name"])
+                await _put_back(self._ctx.client, WORKSPACE_ROLES, wanted, found)
             manager = str((workspace.get("spec") or {}).get("manager") or "")
             if manager and not any(
                 _label(b, WORKSPACE_OF_ROLE) == key
@@ -147,15 +149,6 @@ class WorkspaceController:
             except (ApiError, OSError):
                 unreachable = True  # it is away: try again later
         return Result(requeue_after=30.0) if unreachable else Result()
-
-    async def _ensure_role(self, wanted: Object) -> None:
-        name = wanted["metadata"]["name"]
-        found = self._roles.get(name)
-        if found is None:
-            with contextlib.suppress(AlreadyExists):
-                await self._ctx.client.create(WORKSPACE_ROLES, wanted)
-        elif found.get("rules") != wanted["rules"]:
-            await self._ctx.client.replace(WORKSPACE_ROLES, {**found, "rules": wanted["rules"]})
 
 
 MEMBERS_KEY = "\x00member-clusters"  # not a namespace name: the member clusters' round
@@ -203,13 +196,8 @@ class ProjectController:
         _, name = split_key(key)
         try:
             for role in PROJECT_ROLES:
-                wanted = project_role(name, role)
                 found = self._roles.get(f"{name}/{role}")
-                if found is None:
-                    with contextlib.suppress(AlreadyExists):
-                        await self._ctx.client.create(ROLES, wanted)
-                elif found.get("rules") != wanted["rules"]:
-                    await self._ctx.client.replace(ROLES, {**found, "rules": wanted["rules"]})
+                await _put_back(self._ctx.client, ROLES, project_role(name, role), found)
         except Conflict:
             return Result(requeue=True)
         except NotFound:
@@ -240,11 +228,16 @@ async def _ensure_project_roles(client: KubeClient, namespace: str) -> None:
     )
     have = {r["metadata"]["name"]: r for r in found.get("items") or ()}
     for role in PROJECT_ROLES:
-        wanted = project_role(namespace, role)
-        existing = have.get(role)
-        if existing is None:
-            with contextlib.suppress(AlreadyExists):
-                await client.create(ROLES, wanted)
-        elif existing.get("rules") != wanted["rules"]:
-            with contextlib.suppress(Conflict, NotFound):
-                await client.replace(ROLES, {**existing, "rules": wanted["rules"]})
+        with contextlib.suppress(Conflict, NotFound):  # changing meanwhile: next round
+            await _put_back(client, ROLES, project_role(namespace, role), have.get(role))
+
+
+async def _put_back(
+    client: KubeClient, rt: ResourceType, wanted: Object, found: Object | None
+) -> None:
+    """Make the role ``wanted``, or put its rules back on ``found`` if they were edited."""
+    if found is None:
+        with contextlib.suppress(AlreadyExists):
+            await client.create(rt, wanted)
+    elif found.get("rules") != wanted["rules"]:
+        await client.replace(rt, {**found, "rules": wanted["rules"]})
