@@ -471,6 +471,11 @@ class InformerFactory:
             sizes[name] = sizes.get(name, 0) + len(informer.keys())
         return sizes
 
+    @property
+    def synced(self) -> bool:
+        """Whether every informer asked for so far has delivered its first list."""
+        return all(informer.has_synced for informer in self._informers.values())
+
     async def wait_synced(self) -> None:
         """Wait until every informer asked for so far has delivered its first list."""
         for informer in list(self._informers.values()):

@@ -4,11 +4,12 @@ workspace quotas the cluster proxy enforces."""
 
 from __future__ import annotations
 
+from atoll.kube.informers import InformerFactory
 from atoll.server.access import Pipeline, RequestInfo
 from atoll.server.clusters import ClusterClients
 from atoll.server.components import Component, ComponentContext, Later
 
-from .controllers import ProjectController, WorkspaceController
+from .controllers import WORKSPACES, ProjectController, WorkspaceController
 from .crds import WORKSPACE_CRD
 from .members import members_router
 from .projects import projects_router
@@ -31,6 +32,7 @@ def _filtered(info: RequestInfo) -> bool:
 def component() -> Component:
     pipeline = Later[Pipeline]()
     clusters = Later[ClusterClients]()
+    caches = Later[InformerFactory]()  # per replica: the workspaces quotas are read from
 
     async def start(context: ComponentContext) -> None:
         assert context.clusters is not None
@@ -38,7 +40,12 @@ def component() -> Component:
         pipeline.set(context.pipeline)
         # Lists of workspaces and projects answer what the caller may see, never 403.
         context.pipeline.filtering.append(_filtered)
-        context.pipeline.admission.append(WorkspaceQuota(clusters))
+        factory = InformerFactory(context.client)
+        caches.set(factory)
+        context.pipeline.admission.append(WorkspaceQuota(clusters, factory.informer(WORKSPACES)))
+
+    async def run(context: ComponentContext) -> None:
+        await caches().run()
 
     return Component(
         name="tenant",
@@ -49,5 +56,7 @@ def component() -> Component:
         ),
         crds=(WORKSPACE_CRD,),
         start=start,
+        run=run,
+        ready=lambda: caches.value is not None and caches.value.synced,
         controllers=(lambda: WorkspaceController(clusters), lambda: ProjectController(clusters)),
     )

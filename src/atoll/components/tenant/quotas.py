@@ -26,11 +26,12 @@ from typing import Any
 
 from atoll.errors import Forbidden, NotFound
 from atoll.kube.client import KubeClient, Object, ResourceType
+from atoll.kube.informers import Informer
 from atoll.kube.quantities import QuantityError, parse_quantity
 from atoll.server.access import RequestInfo
-from atoll.server.clusters import HOST, ClusterClients
+from atoll.server.clusters import ClusterClients
 
-from .controllers import NAMESPACES, WORKSPACES
+from .controllers import NAMESPACES
 from .projects import workspace_clusters
 from .templates import WORKSPACE_LABEL
 
@@ -119,27 +120,34 @@ def _add(total: Usage, more: Mapping[str, Decimal]) -> None:
 
 
 class WorkspaceQuota:
-    """The admission the tenant component gives the cluster proxy."""
+    """The admission the tenant component gives the cluster proxy. Workspaces come from an
+    informer, so a write costs nothing more while no workspace has a quota for its
+    cluster; only then is the write's namespace looked up."""
 
-    def __init__(self, clusters: Callable[[], ClusterClients]) -> None:
+    def __init__(self, clusters: Callable[[], ClusterClients], workspaces: Informer) -> None:
         self._clusters = clusters
+        self._workspaces = workspaces
 
     async def __call__(
         self, info: RequestInfo, outcome: Callable[[], Awaitable[dict[str, Any] | None]]
     ) -> None:
         if not info.namespace or info.subresource not in ("", "scale"):
             return
+        limited = {
+            str(w["metadata"]["name"]): w
+            for w in self._workspaces.list()
+            if self._hard(w, info.cluster)
+        }
+        if not limited:
+            return
         try:
             client = self._clusters().client(info.cluster)  # where the write goes
             namespace = await client.get(NAMESPACES, info.namespace)
         except NotFound:
             return
-        workspace_name = (namespace["metadata"].get("labels") or {}).get(WORKSPACE_LABEL)
-        if not workspace_name:
-            return
-        try:
-            workspace = await self._clusters().client(HOST).get(WORKSPACES, workspace_name)
-        except NotFound:
+        workspace_name = str((namespace["metadata"].get("labels") or {}).get(WORKSPACE_LABEL, ""))
+        workspace = limited.get(workspace_name)
+        if workspace is None:
             return
         hard = self._hard(workspace, info.cluster)
         counted = _count_key(info.resource, info.api_group)
