@@ -10,13 +10,11 @@ on its own.
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
 
-from atoll.controllers.leadership import format_time
-from atoll.errors import AlreadyExists, Conflict, NotFound
-from atoll.kube.client import KubeClient, ResourceType
+from atoll.errors import AlreadyExists
+from atoll.kube.client import KubeClient
 from atoll.server.access import Pipeline
-from atoll.server.clusters import ClusterClients
+from atoll.server.clusters import HOST, ClusterClients
 from atoll.server.components import Component, ComponentContext, Later
 
 from .crds import CLUSTER_CRD, GROUP, VERSION
@@ -28,12 +26,11 @@ from .watchmux import watches_router
 
 __all__ = ["CLUSTERS", "HOST", "component"]
 
-NODES = ResourceType("", "v1", "nodes", "Node", False)
-HOST = "host"
 HOST_LABEL = "cluster-role.atoll.io/host"
 
 
 async def register_host(client: KubeClient) -> None:
+    """The host cluster as the Cluster ``host``; the health controller keeps its status."""
     cluster = {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": "Cluster",
@@ -42,26 +39,6 @@ async def register_host(client: KubeClient) -> None:
     }
     with contextlib.suppress(AlreadyExists):
         await client.create(CLUSTERS, cluster)
-    version = await client.request("GET", "/version")
-    nodes = await client.list(NODES)
-    now = format_time(datetime.now(UTC))
-    status = {
-        "kubernetesVersion": str((version or {}).get("gitVersion", "")),
-        "nodeCount": len(nodes.get("items") or []),
-        "conditions": [
-            {
-                "type": "Ready",
-                "status": "True",
-                "reason": "Connected",
-                "message": "Atoll serves this cluster",
-                "lastTransitionTime": now,
-                "lastUpdateTime": now,
-            }
-        ],
-    }
-    with contextlib.suppress(Conflict, NotFound):  # another replica wrote it meanwhile
-        found = await client.get(CLUSTERS, HOST)
-        await client.replace_status(CLUSTERS, {**found, "status": status})
 
 
 def component() -> Component:
