@@ -6,9 +6,12 @@
   remove one member.
 - ``/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/namespaces/{ns}/members``: the same for
   a project, with its roles (``admin``, ``operator``, ``viewer``, or a custom Role there).
+- ``/kapis/iam.atoll.io/v1alpha1/clusters/{cluster}/clustermembers``: the same for a
+  cluster, with its ClusterRoles (``cluster-admin``, ``cluster-viewer``, or a custom one).
 
 A role is a binding ``<user>-<role>`` labelled with the user; a member's bindings in the
-workspace or project are all replaced when its role changes. The user and the role must
+workspace, project or cluster are all replaced when its role changes. The three answer
+alike: each is a ``_Scope``. The user and the role must
 exist (404), and a workspace role must be the workspace's own (422). A list is all or
 nothing: every entry is checked, and every binding it needs tried in a server-side dry run,
 before anything is written (a user named twice gets the role named last).
@@ -17,7 +20,8 @@ before anything is written (a user named twice gets the role named last).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Body
@@ -59,6 +63,10 @@ class Member(BaseModel):
     roleRef: str = Field(..., min_length=1, max_length=253)
 
 
+# A POST's body: at least one member (at module level, where FastAPI reads annotations).
+Members = Annotated[list[Member], Body(min_length=1)]
+
+
 def _member(binding: Object) -> dict[str, str]:
     labels = (binding.get("metadata") or {}).get("labels") or {}
     return {"username": str(labels.get(USER_LABEL, "")), "roleRef": binding["roleRef"]["name"]}
@@ -74,232 +82,213 @@ def _listing(bindings: list[Object]) -> JSONResponse:
     return JSONResponse({"items": members, "totalItems": len(members)})
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Where one set of members' bindings lives: a workspace, a project or a cluster."""
+
+    what: str  # 'workspace "shop"', for messages
+    client: KubeClient  # the cluster that holds the bindings
+    bindings: ResourceType
+    namespace: str | None
+    selector: str  # the labels of this scope's member bindings, the user's aside
+    check_role: Callable[[str], Awaitable[None]]  # NotFound or Invalid for a role not here
+    binding: Callable[[str, str], Object]  # (user, role) → the binding that grants it
+
+
 def members_router(clusters: Callable[[], ClusterClients]) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["members"])
 
-    def client() -> KubeClient:
-        """The host cluster's: where users, workspaces and their roles live."""
+    def host() -> KubeClient:
+        """Where users, workspaces and their roles live."""
         return clusters().client(HOST)
 
-    async def user_exists(name: str) -> None:
+    # -- the scopes ----------------------------------------------------------------------
+
+    async def workspace_scope(workspace: str) -> _Scope:
         try:
-            await client().get(USERS, name)
+            found = await host().get(WORKSPACES, workspace)
         except NotFound:
-            raise NotFound(f'user "{name}" not found', name=name) from None
+            raise NotFound(f'workspace "{workspace}" not found', name=workspace) from None
 
-    async def try_binding(
-        rt: ResourceType, wanted: Object, target: KubeClient | None = None
-    ) -> None:
-        """Refuse now what the cluster would refuse when written (a name or label too long)."""
-        with contextlib.suppress(AlreadyExists):  # the member has this role already
-            await (target or client()).create(rt, wanted, dry_run=True)
-
-    async def replace_bindings(
-        rt: ResourceType,
-        have: list[Object],
-        wanted: Object,
-        namespace: str | None,
-        target: KubeClient | None = None,
-    ) -> None:
-        # The new role first, then the old ones go: never a moment without a role.
-        where = target or client()
-        if not any(b["metadata"]["name"] == wanted["metadata"]["name"] for b in have):
-            with contextlib.suppress(AlreadyExists):
-                await where.create(rt, wanted)
-        for binding in have:
-            if binding["metadata"]["name"] != wanted["metadata"]["name"]:
-                with contextlib.suppress(NotFound):
-                    await where.delete(rt, binding["metadata"]["name"], namespace=namespace)
-
-    # -- workspaces ----------------------------------------------------------------------
-
-    async def workspace_named(name: str) -> Object:
-        try:
-            return await client().get(WORKSPACES, name)
-        except NotFound:
-            raise NotFound(f'workspace "{name}" not found', name=name) from None
-
-    async def workspace_bindings(workspace: str, user: str | None = None) -> list[Object]:
-        selector = f"{WORKSPACE_OF_ROLE}={workspace},{USER_LABEL}" + (f"={user}" if user else "")
-        found = await client().list(WORKSPACE_ROLE_BINDINGS, label_selector=selector)
-        return list(found.get("items") or [])
-
-    @router.get("/workspaces/{workspace}/workspacemembers", summary="The workspace's members")
-    async def list_workspace_members(workspace: str) -> JSONResponse:
-        await workspace_named(workspace)
-        return _listing(await workspace_bindings(workspace))
-
-    @router.get("/workspaces/{workspace}/workspacemembers/{user}", summary="One member")
-    async def get_workspace_member(workspace: str, user: str) -> JSONResponse:
-        await workspace_named(workspace)
-        found = await workspace_bindings(workspace, user)
-        if not found:
-            raise NotFound(f'"{user}" is not a member of workspace "{workspace}"', name=user)
-        return JSONResponse(_member(found[0]))
-
-    @router.post(
-        "/workspaces/{workspace}/workspacemembers",
-        summary="Invite users to the workspace, or change their roles",
-        status_code=200,
-    )
-    async def add_workspace_members(
-        workspace: str, members: Annotated[list[Member], Body(min_length=1)]
-    ) -> JSONResponse:
-        found = await workspace_named(workspace)
-        changes = []
-        for member in _last_per_user(members):  # all checked before any is written
-            await user_exists(member.username)
+        async def check_role(name: str) -> None:
             try:
-                role = await client().get(WORKSPACE_ROLES, member.roleRef)
+                role = await host().get(WORKSPACE_ROLES, name)
             except NotFound:
-                raise NotFound(f'workspace role "{member.roleRef}" not found') from None
+                raise NotFound(f'workspace role "{name}" not found') from None
             if (role["metadata"].get("labels") or {}).get(WORKSPACE_OF_ROLE) != workspace:
-                raise Invalid(f'"{member.roleRef}" is not a role of workspace "{workspace}"')
-            wanted = workspace_role_binding(found, member.username, member.roleRef)
-            await try_binding(WORKSPACE_ROLE_BINDINGS, wanted)
-            changes.append((await workspace_bindings(workspace, member.username), wanted))
-        for have, wanted in changes:
-            await replace_bindings(WORKSPACE_ROLE_BINDINGS, have, wanted, None)
-        return JSONResponse([m.model_dump() for m in members])
+                raise Invalid(f'"{name}" is not a role of workspace "{workspace}"')
 
-    @router.delete("/workspaces/{workspace}/workspacemembers/{user}", summary="Remove a member")
-    async def remove_workspace_member(workspace: str, user: str) -> JSONResponse:
-        await workspace_named(workspace)
-        found = await workspace_bindings(workspace, user)
-        if not found:
-            raise NotFound(f'"{user}" is not a member of workspace "{workspace}"', name=user)
-        for binding in found:
-            with contextlib.suppress(NotFound):
-                await client().delete(WORKSPACE_ROLE_BINDINGS, binding["metadata"]["name"])
-        return JSONResponse({"username": user})
+        return _Scope(
+            what=f'workspace "{workspace}"',
+            client=host(),
+            bindings=WORKSPACE_ROLE_BINDINGS,
+            namespace=None,
+            selector=f"{WORKSPACE_OF_ROLE}={workspace}",
+            check_role=check_role,
+            binding=lambda user, role: workspace_role_binding(found, user, role),
+        )
 
-    # -- projects ------------------------------------------------------------------------
-
-    async def project_named(cluster: str, namespace: str) -> Object:
+    async def project_scope(cluster: str, namespace: str) -> _Scope:
+        target = clusters().client(cluster)
         try:
-            found = await clusters().client(cluster).get(NAMESPACES, namespace)
+            found = await target.get(NAMESPACES, namespace)
         except NotFound:
             raise NotFound(f'project "{namespace}" not found', name=namespace) from None
         if not (found["metadata"].get("labels") or {}).get(WORKSPACE_LABEL):
             raise NotFound(f'"{namespace}" is not a project of any workspace', name=namespace)
-        return found
 
-    async def project_bindings(
-        cluster: str, namespace: str, user: str | None = None
-    ) -> list[Object]:
-        selector = USER_LABEL + (f"={user}" if user else "")
-        found = (
-            await clusters()
-            .client(cluster)
-            .list(ROLE_BINDINGS, namespace=namespace, label_selector=selector)
+        async def check_role(name: str) -> None:
+            try:
+                await target.get(ROLES, name, namespace=namespace)
+            except NotFound:
+                raise NotFound(f'role "{name}" not found in "{namespace}"') from None
+
+        return _Scope(
+            what=f'project "{namespace}"',
+            client=target,
+            bindings=ROLE_BINDINGS,
+            namespace=namespace,
+            selector="",
+            check_role=check_role,
+            binding=lambda user, role: project_role_binding(namespace, user, role),
+        )
+
+    def cluster_scope(cluster: str) -> _Scope:
+        target = clusters().client(cluster)
+
+        async def check_role(name: str) -> None:
+            try:
+                await target.get(CLUSTER_ROLES, name)
+            except NotFound:
+                raise NotFound(f'cluster role "{name}" not found in cluster "{cluster}"') from None
+
+        return _Scope(
+            what=f'cluster "{cluster}"',
+            client=target,
+            bindings=CLUSTER_ROLE_BINDINGS,
+            namespace=None,
+            selector=f"{CLUSTER_MEMBER_LABEL}=true",
+            check_role=check_role,
+            binding=cluster_role_binding,
+        )
+
+    # -- what every scope answers ----------------------------------------------------------
+
+    async def bindings_of(scope: _Scope, user: str | None = None) -> list[Object]:
+        labels = [scope.selector] if scope.selector else []
+        labels.append(USER_LABEL + (f"={user}" if user else ""))
+        found = await scope.client.list(
+            scope.bindings, namespace=scope.namespace, label_selector=",".join(labels)
         )
         return list(found.get("items") or [])
 
-    base = "/clusters/{cluster}/namespaces/{namespace}/members"
+    async def listed(scope: _Scope) -> JSONResponse:
+        return _listing(await bindings_of(scope))
 
-    @router.get(base, summary="The project's members")
-    async def list_project_members(cluster: str, namespace: str) -> JSONResponse:
-        await project_named(cluster, namespace)
-        return _listing(await project_bindings(cluster, namespace))
-
-    @router.get(base + "/{user}", summary="One member of the project")
-    async def get_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
-        await project_named(cluster, namespace)
-        found = await project_bindings(cluster, namespace, user)
+    async def one(scope: _Scope, user: str) -> JSONResponse:
+        found = await bindings_of(scope, user)
         if not found:
-            raise NotFound(f'"{user}" is not a member of project "{namespace}"', name=user)
+            raise NotFound(f'"{user}" is not a member of {scope.what}', name=user)
         return JSONResponse(_member(found[0]))
 
-    @router.post(base, summary="Add users to the project, or change their roles")
-    async def add_project_members(
-        cluster: str, namespace: str, members: Annotated[list[Member], Body(min_length=1)]
-    ) -> JSONResponse:
-        await project_named(cluster, namespace)
-        target = clusters().client(cluster)
+    async def added(scope: _Scope, members: list[Member]) -> JSONResponse:
         changes = []
         for member in _last_per_user(members):  # all checked before any is written
-            await user_exists(member.username)
             try:
-                await target.get(ROLES, member.roleRef, namespace=namespace)
+                await host().get(USERS, member.username)
             except NotFound:
-                raise NotFound(f'role "{member.roleRef}" not found in "{namespace}"') from None
-            wanted = project_role_binding(namespace, member.username, member.roleRef)
-            await try_binding(ROLE_BINDINGS, wanted, target)
-            changes.append((await project_bindings(cluster, namespace, member.username), wanted))
+                raise NotFound(
+                    f'user "{member.username}" not found', name=member.username
+                ) from None
+            await scope.check_role(member.roleRef)
+            wanted = scope.binding(member.username, member.roleRef)
+            # Refuse now what the cluster would refuse when written (a name too long).
+            with contextlib.suppress(AlreadyExists):  # the member has this role already
+                await scope.client.create(scope.bindings, wanted, dry_run=True)
+            changes.append((await bindings_of(scope, member.username), wanted))
         for have, wanted in changes:
-            await replace_bindings(ROLE_BINDINGS, have, wanted, namespace, target)
+            # The new role first, then the old ones go: never a moment without a role.
+            name = wanted["metadata"]["name"]
+            if not any(b["metadata"]["name"] == name for b in have):
+                with contextlib.suppress(AlreadyExists):
+                    await scope.client.create(scope.bindings, wanted)
+            for binding in have:
+                if binding["metadata"]["name"] != name:
+                    with contextlib.suppress(NotFound):
+                        await scope.client.delete(
+                            scope.bindings, binding["metadata"]["name"], namespace=scope.namespace
+                        )
         return JSONResponse([m.model_dump() for m in members])
 
-    @router.delete(base + "/{user}", summary="Remove a member from the project")
-    async def remove_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
-        await project_named(cluster, namespace)
-        found = await project_bindings(cluster, namespace, user)
+    async def removed(scope: _Scope, user: str) -> JSONResponse:
+        found = await bindings_of(scope, user)
         if not found:
-            raise NotFound(f'"{user}" is not a member of project "{namespace}"', name=user)
+            raise NotFound(f'"{user}" is not a member of {scope.what}', name=user)
         for binding in found:
             with contextlib.suppress(NotFound):
-                await (
-                    clusters()
-                    .client(cluster)
-                    .delete(ROLE_BINDINGS, binding["metadata"]["name"], namespace=namespace)
+                await scope.client.delete(
+                    scope.bindings, binding["metadata"]["name"], namespace=scope.namespace
                 )
         return JSONResponse({"username": user})
+
+    # -- workspaces ----------------------------------------------------------------------
+
+    workspace = "/workspaces/{workspace}/workspacemembers"
+
+    @router.get(workspace, summary="The workspace's members")
+    async def list_workspace_members(workspace: str) -> JSONResponse:
+        return await listed(await workspace_scope(workspace))
+
+    @router.get(workspace + "/{user}", summary="One member")
+    async def get_workspace_member(workspace: str, user: str) -> JSONResponse:
+        return await one(await workspace_scope(workspace), user)
+
+    @router.post(workspace, summary="Invite users to the workspace, or change their roles")
+    async def add_workspace_members(workspace: str, members: Members) -> JSONResponse:
+        return await added(await workspace_scope(workspace), members)
+
+    @router.delete(workspace + "/{user}", summary="Remove a member")
+    async def remove_workspace_member(workspace: str, user: str) -> JSONResponse:
+        return await removed(await workspace_scope(workspace), user)
+
+    # -- projects ------------------------------------------------------------------------
+
+    project = "/clusters/{cluster}/namespaces/{namespace}/members"
+
+    @router.get(project, summary="The project's members")
+    async def list_project_members(cluster: str, namespace: str) -> JSONResponse:
+        return await listed(await project_scope(cluster, namespace))
+
+    @router.get(project + "/{user}", summary="One member of the project")
+    async def get_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
+        return await one(await project_scope(cluster, namespace), user)
+
+    @router.post(project, summary="Add users to the project, or change their roles")
+    async def add_project_members(cluster: str, namespace: str, members: Members) -> JSONResponse:
+        return await added(await project_scope(cluster, namespace), members)
+
+    @router.delete(project + "/{user}", summary="Remove a member from the project")
+    async def remove_project_member(cluster: str, namespace: str, user: str) -> JSONResponse:
+        return await removed(await project_scope(cluster, namespace), user)
 
     # -- clusters ------------------------------------------------------------------------
 
-    async def cluster_bindings(cluster: str, user: str | None = None) -> list[Object]:
-        selector = f"{CLUSTER_MEMBER_LABEL}=true,{USER_LABEL}" + (f"={user}" if user else "")
-        found = (
-            await clusters().client(cluster).list(CLUSTER_ROLE_BINDINGS, label_selector=selector)
-        )
-        return list(found.get("items") or [])
+    cluster_members = "/clusters/{cluster}/clustermembers"
 
-    cluster_base = "/clusters/{cluster}/clustermembers"
-
-    @router.get(cluster_base, summary="The cluster's members")
+    @router.get(cluster_members, summary="The cluster's members")
     async def list_cluster_members(cluster: str) -> JSONResponse:
-        return _listing(await cluster_bindings(cluster))
+        return await listed(cluster_scope(cluster))
 
-    @router.get(cluster_base + "/{user}", summary="One member of the cluster")
+    @router.get(cluster_members + "/{user}", summary="One member of the cluster")
     async def get_cluster_member(cluster: str, user: str) -> JSONResponse:
-        found = await cluster_bindings(cluster, user)
-        if not found:
-            raise NotFound(f'"{user}" is not a member of cluster "{cluster}"', name=user)
-        return JSONResponse(_member(found[0]))
+        return await one(cluster_scope(cluster), user)
 
-    @router.post(cluster_base, summary="Give users a role in the cluster, or change it")
-    async def add_cluster_members(
-        cluster: str, members: Annotated[list[Member], Body(min_length=1)]
-    ) -> JSONResponse:
-        target = clusters().client(cluster)
-        changes = []
-        for member in _last_per_user(members):  # all checked before any is written
-            await user_exists(member.username)
-            try:
-                await target.get(CLUSTER_ROLES, member.roleRef)
-            except NotFound:
-                raise NotFound(
-                    f'cluster role "{member.roleRef}" not found in cluster "{cluster}"'
-                ) from None
-            wanted = cluster_role_binding(member.username, member.roleRef)
-            await try_binding(CLUSTER_ROLE_BINDINGS, wanted, target)
-            changes.append((await cluster_bindings(cluster, member.username), wanted))
-        for have, wanted in changes:
-            await replace_bindings(CLUSTER_ROLE_BINDINGS, have, wanted, None, target)
-        return JSONResponse([m.model_dump() for m in members])
+    @router.post(cluster_members, summary="Give users a role in the cluster, or change it")
+    async def add_cluster_members(cluster: str, members: Members) -> JSONResponse:
+        return await added(cluster_scope(cluster), members)
 
-    @router.delete(cluster_base + "/{user}", summary="Take a user's role in the cluster away")
+    @router.delete(cluster_members + "/{user}", summary="Take a user's role in the cluster away")
     async def remove_cluster_member(cluster: str, user: str) -> JSONResponse:
-        found = await cluster_bindings(cluster, user)
-        if not found:
-            raise NotFound(f'"{user}" is not a member of cluster "{cluster}"', name=user)
-        for binding in found:
-            with contextlib.suppress(NotFound):
-                await (
-                    clusters()
-                    .client(cluster)
-                    .delete(CLUSTER_ROLE_BINDINGS, binding["metadata"]["name"])
-                )
-        return JSONResponse({"username": user})
+        return await removed(cluster_scope(cluster), user)
 
     return router
