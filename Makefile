@@ -16,6 +16,9 @@ check: setup
 	$(VENV)/ruff format --check src tests benchmarks
 	$(VENV)/mypy
 	$(VENV)/lint-imports
+	cd console && npm run --silent lint && npm run --silent typecheck
+	@start=$$(date +%s); cd console && npx vitest run --reporter=dot; rc=$$?; \
+	echo "suite console-unit took $$(( $$(date +%s) - start ))s"; exit $$rc
 
 unit: setup
 	@start=$$(date +%s); \

@@ -28,6 +28,7 @@ import uvloop
 
 from . import (
     cached_pods,
+    console_pages,
     creates,
     deployment_bursts,
     exec_round_trip,
@@ -62,6 +63,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "exec_round_trip": exec_round_trip.run,
     "logins": logins.run,
     "cached_pods": cached_pods.run,
+    "console": console_pages.run,
 }
 _SETTLE_SECONDS = 1.0
 

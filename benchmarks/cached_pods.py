@@ -22,22 +22,15 @@ request, with nothing cached.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import orjson
 
+from .atoll_up import atoll_up, login
 from .client import JSON, RequestFailed, open_session, percentile, run_workers
 from .context import Context
 from .objects import namespace, pod, pod_status
@@ -50,7 +43,6 @@ TARGET_P99_MS = 50.0
 TARGET_RATIO = 20.0
 TARGET_RSS_MB = 400.0
 PODS_PER_NAMESPACE = 12.5  # 50,000 pods in 4,000 namespaces
-PASSWORD = "bench-admin-password"
 QUERY = "/kapis/resources.atoll.io/v1alpha1/pods?name=web&sortBy=createTime&limit=50"
 PAGE = 50
 WARM = 10
@@ -96,75 +88,6 @@ async def _send(
     async with session.request(method, path, data=body, headers=headers) as resp:
         if resp.status >= 300:
             raise RequestFailed(f"{method} {path}: {resp.status} {(await resp.read())[:300]!r}")
-
-
-@dataclass
-class Atoll:
-    process: subprocess.Popen[str]
-    url: str
-
-    def rss_bytes(self) -> int:
-        return _status_kib(self.process.pid, "VmRSS") * 1024
-
-    def peak_rss_bytes(self) -> int:
-        return _status_kib(self.process.pid, "VmHWM") * 1024
-
-
-def _status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise LookupError(f"{field} not in /proc/{pid}/status")
-
-
-@contextmanager
-def _atoll_up(kubeconfig: Path, data_dir: Path) -> Iterator[Atoll]:
-    """``atoll up`` against the cluster of ``kubeconfig``, stopped (SIGTERM) at the end; its
-    log goes to ``<data_dir>.log``."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "ATOLL_ADMIN_PASSWORD": PASSWORD}
-    command = [sys.executable, "-m", "atoll", "up", "--kubeconfig", str(kubeconfig)]
-    command += ["--data-dir", str(data_dir), "--port", "0", "--tls-port", "0"]
-    command += ["--log-level", "warning"]
-    with open(data_dir.parent / f"{data_dir.name}.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + _TIMEOUT
-        for line in process.stdout:
-            if line.startswith("http://"):
-                yield Atoll(process, line.strip())
-                return
-            if time.monotonic() > deadline:
-                break
-        raise RequestFailed("atoll up printed no URL")
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
-async def _login(session: aiohttp.ClientSession, url: str) -> str:
-    """Wait for /readyz, log in as admin; the access token."""
-    deadline = time.monotonic() + _TIMEOUT
-    while True:
-        async with session.get(f"{url}/readyz") as resp:
-            if resp.status == 200:
-                break
-        if time.monotonic() > deadline:
-            raise RequestFailed("atoll up did not become ready")
-        await asyncio.sleep(0.1)
-    form = {"grant_type": "password", "username": "admin", "password": PASSWORD}
-    async with session.post(f"{url}/oauth/token", data=form) as resp:
-        body = await resp.read()
-        if resp.status != 200:
-            raise RequestFailed(f"login: {resp.status} {body[:200]!r}")
-    return str(orjson.loads(body)["access_token"])
 
 
 async def _timed(session: aiohttp.ClientSession, url: str) -> tuple[float, int, bytes]:
@@ -231,9 +154,9 @@ class Measured:
 async def _measure(ctx: Context, cluster: ServerProcess, pods: int) -> Measured:
     spaces, fill_seconds = await _fill(cluster, pods)
     print(f"cached pods: {pods:,} pods in {spaces:,} namespaces stored in {fill_seconds:.0f} s")
-    with _atoll_up(cluster.data_dir / "kubeconfig", ctx.scratch / "cached-pods-atoll") as atoll:
+    with atoll_up(cluster.data_dir / "kubeconfig", ctx.scratch / "cached-pods-atoll") as atoll:
         async with aiohttp.ClientSession(trust_env=False) as session:
-            token = await _login(session, atoll.url)
+            token = str((await login(session, atoll.url))["access_token"])
         headers = {"Authorization": f"Bearer {token}"}
         idle_rss = atoll.rss_bytes()
         async with aiohttp.ClientSession(headers=headers, trust_env=False) as session:

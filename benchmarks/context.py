@@ -37,6 +37,9 @@ class Sizes:
     log_lines: int = 200
     cached_pods: int = 50_000
     cached_queries: int = 300
+    console_pods: int = 20_000
+    console_runs: int = 5
+    status_changes: int = 10
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -54,6 +57,9 @@ class Sizes:
             log_lines=50,
             cached_pods=2_000,
             cached_queries=100,
+            console_pods=2_000,
+            console_runs=3,
+            status_changes=5,
         )
 
 

@@ -17,10 +17,13 @@ mkdir -p "$stamp_dir"
 # official client's exec tests run ``uptime``). slapd: OpenLDAP, the real directory the LDAP
 # log-in tests start on 127.0.0.1 with their own configuration (tests/server/ldap_support.py);
 # its own service is not used. ldap-utils: ldapsearch and ldapmodify, with which those tests
-# read and change the directory.
+# read and change the directory. chromium: the browser the console's journeys drive through
+# Playwright (tests/console/): Debian's own build, never a download. fonts-noto-cjk: its Chinese
+# glyphs, for the 简体中文 pages. socat: carries Chromium's connections out of the network
+# namespace it runs in there (tests/console/isolation.py).
 need_apt=()
 for pkg in curl ca-certificates git docker-registry runc busybox-static iproute2 procps \
-  slapd ldap-utils; do
+  slapd ldap-utils chromium fonts-noto-cjk socat; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -58,4 +61,27 @@ sum=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ "$(cat "$stamp_dir/pip" 2>/dev/null)" != "$sum" ]; then
   .venv/bin/pip install -q -e '.[test]'
   echo "$sum" > "$stamp_dir/pip"
+fi
+
+# The console: npm packages from its lock file, then a build into console/dist (which the server
+# serves at /), each redone only when its inputs changed.
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+  else
+    echo "setup: npm is missing (install Node.js 20 and npm)" >&2
+    exit 1
+  fi
+fi
+lock=$(sha256sum console/package-lock.json | cut -d' ' -f1)
+if [ ! -d console/node_modules ] || [ "$(cat "$stamp_dir/npm" 2>/dev/null)" != "$lock" ]; then
+  (cd console && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock" > "$stamp_dir/npm"
+fi
+sources=$(cd console && find src index.html vite.config.ts tsconfig.json package-lock.json -type f \
+  -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+if [ ! -f console/dist/index.html ] || [ "$(cat "$stamp_dir/console" 2>/dev/null)" != "$sources" ]; then
+  echo "setup: building the console"
+  (cd console && npx vite build --logLevel warn)
+  echo "$sources" > "$stamp_dir/console"
 fi

@@ -148,6 +148,14 @@ class OidcProvider(BaseModel):
 IdentityProvider = Annotated[LdapProvider | OidcProvider, Field(discriminator="type")]
 
 
+def _source_console() -> Path | None:
+    """``console/dist`` of the source tree Atoll runs from (installed editable from
+    ``src/atoll``), whether built yet or not: the server looks for its files per request,
+    so a console built while Atoll runs is served at once. None for an installed Atoll."""
+    console = Path(__file__).resolve().parents[2] / "console"
+    return console / "dist" if console.is_dir() else None
+
+
 class ServerSettings(BaseModel):
     """Atoll's own server (``atoll up``)."""
 
@@ -173,6 +181,12 @@ class ServerSettings(BaseModel):
         default_factory=list,
         description="LDAP and OIDC providers users may log in with, besides Atoll's own "
         "users (``ATOLL_SERVER__IDENTITY_PROVIDERS``, a JSON list).",
+    )
+    console_dir: Path | None = Field(
+        default_factory=_source_console,
+        description="The built web console, served at / (``ATOLL_SERVER__CONSOLE_DIR``); "
+        "unset: console/dist of the source tree Atoll runs from, if it runs from one. Without "
+        "one, or before it is built, / says how to build it.",
     )
 
 

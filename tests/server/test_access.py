@@ -4,12 +4,14 @@ Atoll with a user's own kubeconfig."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
 
 import kubernetes
 import kubernetes.stream
+import websocket
 import yaml
 from tests.conftest import KUBECTL
 from tests.server.atoll_process import (
@@ -343,3 +345,28 @@ def test_groups_are_granted_roles_at_every_level(atoll: Atoll) -> None:
     assert admin.delete(f"{iam}/groupbindings/auditors-carl", timeout=10).status_code == 200
     eventually(lambda: carl.get(events, timeout=10).status_code == 403)
     assert carl.get(f"{atoll.url}/api/v1/namespaces", timeout=10).status_code == 403
+
+
+def test_an_exec_the_cluster_refuses_says_why_on_the_error_channel(atoll: Atoll) -> None:
+    """A browser sees only 1006 when a socket closes before its handshake: Atoll accepts, sends
+    the cluster's Status on channel 3 and closes with 1011, as kube-apiserver would."""
+    bearer = base64.urlsafe_b64encode(login(atoll).encode()).decode().rstrip("=")
+    url = atoll.url.replace("http://", "ws://")
+    path = "/api/v1/namespaces/default/pods/no-such-pod/exec?command=true&stdout=true"
+    socket = websocket.create_connection(
+        url + path,
+        subprotocols=["v4.channel.k8s.io", f"base64url.bearer.authorization.k8s.io.{bearer}"],
+        timeout=10,
+    )
+    try:
+        assert socket.subprotocol == "v4.channel.k8s.io"
+        opcode, frame = socket.recv_data()
+        assert frame[:1] == b"\x03"
+        status = json.loads(frame[1:])
+        assert (status["kind"], status["code"]) == ("Status", 404)
+        assert "no-such-pod" in status["message"]
+        opcode, closing = socket.recv_data(control_frame=True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert int.from_bytes(closing[:2], "big") == 1011
+    finally:
+        socket.close()

@@ -68,6 +68,12 @@ def scoped(own: frozenset[str], other: frozenset[str], **kw: Any) -> Cell:
 MEMBER = [{"username": "mx-nobody", "roleRef": "viewer"}]
 BAD_NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "Bad_Name"}}
 BAD_CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}}
+# Asking is open to every user; the answer is the authorizer's (and changes nothing).
+SELF_REVIEW = {
+    "apiVersion": "authorization.k8s.io/v1",
+    "kind": "SelfSubjectAccessReview",
+    "spec": {"resourceAttributes": {"verb": "list", "resource": "pods", "namespace": "default"}},
+}
 
 # Atoll's own API: (method, path template) → who may. Every operation of the OpenAPI
 # document must be here.
@@ -91,6 +97,10 @@ ATOLL: dict[tuple[str, str], Cell] = {
         PLATFORM, body={"password": "Another-pass-9"}
     ),
     ("GET", "/kapis/resources.atoll.io/v1alpha1/users/{user}/kubeconfig"): Cell(PLATFORM),
+    ("GET", "/kapis/iam.atoll.io/v1alpha1/me"): Cell(EVERYONE),
+    ("POST", "/kapis/iam.atoll.io/v1alpha1/accessreviews"): Cell(
+        EVERYONE, body={"reviews": [SELF_REVIEW["spec"]["resourceAttributes"]]}
+    ),
     ("GET", "/kapis/iam.atoll.io/v1alpha1/workspaces/{workspace}/workspacemembers"): scoped(
         WS_READ, PLATFORM
     ),
@@ -195,6 +205,9 @@ PROXY: dict[tuple[str, str], Cell] = {
         frozenset({PA, CA}), body={"metadata": {"name": "Bad_Name"}}
     ),
     ("GET", "/apis/iam.atoll.io/v1alpha1/users"): Cell(CLUSTER_READ),
+    ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"): Cell(
+        EVERYONE, body=SELF_REVIEW
+    ),
 }
 
 
@@ -207,6 +220,9 @@ MEMBER_WRITE_OWN = frozenset({PA, MCA, WA})
 MEMBER_ADMINS = frozenset({PA, MCA})
 MEMBER: dict[tuple[str, str], Cell] = {
     ("GET", "/clusters/{cluster}/version"): Cell(EVERYONE),
+    ("POST", "/clusters/{cluster}/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"): Cell(
+        EVERYONE, body=SELF_REVIEW
+    ),
     ("GET", "/clusters/{cluster}/api/v1/nodes"): Cell(MEMBER_ADMINS),
     ("GET", "/clusters/{cluster}/api/v1/namespaces/{namespace}/configmaps"): scoped(
         MEMBER_READ_OWN, MEMBER_ADMINS

@@ -12,6 +12,10 @@ group, resource, subresource, name and scope (cluster, workspace, namespace). Pa
   ``namespaces/<name>`` mean the namespace itself, as on Kubernetes paths.
 - anything else is a non-resource request (``/healthz``, ``/oauth/token``).
 
+``attributes_info`` and ``path_info`` build the same from what a SubjectAccessReview names
+(verb, group, resource… or a non-resource path), so a review is decided exactly as the
+request it describes would be.
+
 A ``Principal`` is who asks (``ANONYMOUS`` without credentials). The server has one
 ``Pipeline``: components register its authenticator, its authorizer and its audit sinks at
 start, and the request pipeline (``server.pipeline``) consults them for every request.
@@ -39,7 +43,9 @@ __all__ = [
     "Pipeline",
     "Principal",
     "RequestInfo",
+    "attributes_info",
     "in_cluster",
+    "path_info",
     "principal_of",
     "request_info",
 ]
@@ -154,15 +160,73 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
             verb = "deletecollection"
     elif verb == "get" and query.get("watch") in ("1", "true"):
         verb = "watch"
-    if resource == "namespaces" and name and not namespace:
-        namespace = name
-    if resource == "pods" and subresource in _STREAMS:
-        verb = "create"  # running a command is a write, over POST or a WebSocket's GET alike
-    if resource == "workspaces" and group == "tenant.atoll.io" and name:
-        workspace = name  # a workspace is in its own scope, as a namespace is
-    return RequestInfo(
+    return _implied(
+        RequestInfo(
+            verb=verb,
+            path=path,
+            resource_request=True,
+            prefix=prefix,
+            api_group=group,
+            api_version=version,
+            resource=resource,
+            subresource=subresource,
+            name=name,
+            namespace=namespace,
+            workspace=workspace,
+            cluster=cluster,
+        )
+    )
+
+
+def _implied(info: RequestInfo) -> RequestInfo:
+    """What a resource request implies beyond its path's segments, wherever it was read from."""
+    changes: dict[str, str] = {}
+    if info.resource == "namespaces" and info.name and not info.namespace:
+        changes["namespace"] = info.name
+    if info.resource == "pods" and info.subresource in _STREAMS:
+        changes["verb"] = "create"  # running a command is a write, over POST or GET alike
+    if info.resource == "workspaces" and info.api_group == "tenant.atoll.io" and info.name:
+        changes["workspace"] = info.name  # a workspace is in its own scope, as a namespace is
+    return info.scoped(**changes) if changes else info
+
+
+def attributes_info(
+    verb: str,
+    *,
+    resource: str,
+    group: str = "",
+    version: str = "",
+    subresource: str = "",
+    name: str = "",
+    namespace: str = "",
+    workspace: str = "",
+    cluster: str = HOST_CLUSTER,
+    atoll_api: bool = False,
+) -> RequestInfo:
+    """What the pipeline reads from a request on a resource named by its attributes (a
+    SubjectAccessReview's), in ``cluster``: on that cluster's Kubernetes API (``/api``,
+    ``/apis``) or, with ``atoll_api``, on Atoll's own (``/kapis``, the only one with
+    workspaces). Built directly rather than parsed from a path, since a review may leave
+    out what a path cannot (a subresource of any name). The path is for messages only."""
+    version = version or "v1"
+    if atoll_api:
+        prefix, root = "kapis", f"/kapis/{group}/{version}"
+        scopes = [
+            ("workspaces", workspace),
+            ("clusters", "" if cluster == HOST_CLUSTER else cluster),
+        ]
+    else:
+        prefix = "apis" if group else "api"
+        root = f"/apis/{group}/{version}" if group else f"/api/{version}"
+        if cluster != HOST_CLUSTER:
+            root = f"/clusters/{cluster}{root}"
+        scopes = []
+    scopes.append(("namespaces", namespace))
+    segments = [s for kind, value in scopes if value for s in (kind, value)]
+    segments += [s for s in (resource, name, subresource) if s]
+    info = RequestInfo(
         verb=verb,
-        path=path,
+        path="/".join([root, *segments]),
         resource_request=True,
         prefix=prefix,
         api_group=group,
@@ -171,9 +235,21 @@ def request_info(method: str, path: str, query: dict[str, str] | None = None) ->
         subresource=subresource,
         name=name,
         namespace=namespace,
-        workspace=workspace,
+        workspace=workspace if atoll_api else "",
         cluster=cluster,
     )
+    if atoll_api and resource == "workspaces" and name:  # /kapis/…/workspaces/<ws>
+        info = info.scoped(workspace=name)
+    return _implied(info)
+
+
+def path_info(verb: str, path: str, cluster: str = HOST_CLUSTER) -> RequestInfo:
+    """What the pipeline reads from a non-resource request (``/version``, ``/healthz``) in
+    ``cluster``: a path Atoll passes to that cluster (``/clusters/<c>/version``) is asked
+    as such; any other is Atoll's own, as it is."""
+    if cluster != HOST_CLUSTER and in_cluster(f"/clusters/{cluster}{path}") == (cluster, path):
+        path = f"/clusters/{cluster}{path}"
+    return RequestInfo(verb=verb, path=path, cluster=cluster)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +302,8 @@ class Pipeline:
     audit_sinks: list[AuditSink] = field(default_factory=list)
     # Path prefixes anyone may call (login, probes, the OpenAPI document).
     public: list[str] = field(default_factory=list)
+    # Tests of further paths anyone may call: the console's pages (every path outside the API).
+    public_tests: list[Callable[[str], bool]] = field(default_factory=list)
     # Requests that routes filter by what the caller may see, instead of being refused
     # whole: each a test of the request, as narrow as can be (a prefix would let through
     # whatever else shares it). The route asks ``authorize`` or ``visible_*`` itself.
@@ -274,8 +352,10 @@ class Pipeline:
 
     def is_public(self, path: str) -> bool:
         """Whether anyone may call ``path``: it is listed in ``public``, or under a listed
-        prefix ending in ``/``."""
-        return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.public)
+        prefix ending in ``/``, or one of ``public_tests`` says so."""
+        if any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.public):
+            return True
+        return any(test(path) for test in self.public_tests)
 
 
 def principal_of(connection: HTTPConnection) -> Principal:

@@ -3,9 +3,12 @@
 Every request passes the request pipeline (``pipeline.py``: request info → authentication
 → authorization → route → audit), whose hooks the components fill at start. The app serves
 its own health, readiness and metrics, answers errors as problem+json, and mounts each
-component's routes (under ``/kapis``, ``/api``, ``/apis`` or ``/oauth``, as each says).
-The host cluster is reached through one ``KubeClient``, opened and closed by the app's
-lifespan.
+component's routes (under ``/kapis``, ``/api``, ``/apis`` or ``/oauth``, as each says), the
+cluster proxy's catch-alls (``/apis/{rest:path}``) after all others, so that Atoll answers
+some Kubernetes requests itself (SelfSubjectAccessReviews). Every other path is the web
+console's (``console.py``), open to anyone; so a component route outside the API, which
+would be open too, is refused. The host cluster is reached through one ``KubeClient``,
+opened and closed by the app's lifespan.
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
 
 from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.kubeconfig import ClusterConfig
 from atoll.settings import IdentityProvider
 
-from .access import Pipeline
+from .access import Pipeline, in_cluster
 from .clusters import ClusterClients
 from .components import Component, ComponentContext, SecureEndpoint
+from .console import ConsoleFiles, console_path
 from .controlling import Managers, run_controllers
 from .installing import install_crds
 from .observing import observe
@@ -81,8 +85,10 @@ def create_app(
     tell: Callable[[str], None] = print,
     secure_endpoint: SecureEndpoint | None = None,
     identity_providers: Sequence[IdentityProvider] = (),
+    console_dir: Path | None = None,
 ) -> FastAPI:
-    """The server for the host cluster at ``cluster``, with ``components`` switched on.
+    """The server for the host cluster at ``cluster``, with ``components`` switched on, and
+    the web console built into ``console_dir`` at ``/`` (without it, a page saying so).
 
     At start, in the background (``/healthz`` answers at once, ``/readyz`` once done), every
     component's CRDs are installed and served, then each component's ``start`` runs."""
@@ -154,6 +160,7 @@ def create_app(
     install_problem_handlers(app)
     app.openapi = _documenting(app, pipeline)  # type: ignore[method-assign]
     pipeline.public += ["/healthz", "/readyz", "/metrics", "/oauth/", "/kapis/openapi.json"]
+    pipeline.public_tests.append(console_path)
     app.add_middleware(RequestPipeline, pipeline=pipeline)  # inside observe's: 401s counted
 
     async def cluster_ready() -> str | None:
@@ -174,11 +181,37 @@ def create_app(
 
     observe(app, components, cluster_ready, managers.stats)
     app.include_router(switchboard.router(lambda: _connected(state)))
-    for component in components:
+    for component, router in _proxies_last(components):
+        _refuse_strays(component.name, router.routes)
         guard = [Depends(switchboard.guard(component.name))]
-        for router in component.routers:  # each names its own prefix (/kapis/…, /oauth)
-            app.include_router(router, dependencies=guard)
+        app.include_router(router, dependencies=guard)  # each names its prefix (/kapis/…)
+    app.router.default = ConsoleFiles(console_dir, app.router.default)
     return app
+
+
+def _refuse_strays(component: str, routes: Sequence[Any]) -> None:
+    """A route outside the API would be public, as the console's pages are: refuse it."""
+    strays = sorted(r.path for r in routes if console_path(getattr(r, "path", "/api")))
+    if strays:
+        raise ValueError(f"component {component}: routes outside the API: {', '.join(strays)}")
+
+
+def _proxies_last(components: Sequence[Component]) -> list[tuple[Component, APIRouter]]:
+    """Every component's routers, in component order, except that those passing whole
+    Kubernetes APIs on (a catch-all under ``/api`` or ``/apis``, of any cluster: the cluster
+    proxy) come after the rest: so the iam component answers SelfSubjectAccessReviews
+    itself, though the clusters component comes first by name. Other catch-alls keep their
+    place (the watch socket's under ``/kapis`` is there to come before the resources API)."""
+    routers = [(c, router) for c in components for router in c.routers]
+    return sorted(routers, key=lambda pair: _proxying(pair[1]))
+
+
+def _proxying(router: APIRouter) -> bool:
+    for route in router.routes:
+        path = str(getattr(route, "path", ""))
+        if ":path}" in path and in_cluster(path)[1].startswith(("/api/", "/apis/")):
+            return True
+    return False
 
 
 def _connected(state: dict[str, KubeClient]) -> KubeClient:

@@ -3,9 +3,10 @@
 A component is a ``Component`` value registered in the ``atoll.components`` entry-point
 group (``pyproject.toml``), built-in ones exactly like third-party ones; ``discover()``
 loads them all, in name order. A component names itself, says what it is for, and brings
-its routes (FastAPI ``APIRouter``s, each with its prefix: ``/kapis/<group>/<version>`` or
-``/oauth``) and, in later issues, its
-controllers, CRDs and console extensions. Components never import each other.
+its routes (FastAPI ``APIRouter``s, each with its prefix: ``/kapis/<group>/<version>``,
+``/oauth``, or a Kubernetes path Atoll answers itself; every other path is the console's,
+and the server refuses a component route there), its controllers, CRDs and (later) console
+extensions. Components never import each other.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ``/healthz`` answers while the process lives. ``/readyz`` is 503 until the host cluster
 answers its own ``/readyz`` and every component says it is ready (the reasons are listed).
 ``/metrics`` is Prometheus text from the app's own registry: requests by method, route and
-code, and their latencies; objects in each component's caches; controllers' queue depths.
+code (the console's files as one route, ``console``), and their latencies; objects in each
+component's caches; controllers' queue depths.
 None of these need a login, and none count as a failed one.
 """
 
@@ -28,6 +29,7 @@ from starlette.routing import Match
 from atoll.controllers.queueing import QueueStats
 
 from .components import Component
+from .console import console_path
 from .problems import problem
 
 __all__ = ["Probe", "observe"]
@@ -36,10 +38,13 @@ Probe = Callable[[], Awaitable[str | None]]  # None: fine; else why not
 
 
 def _route_of(request: Request) -> str:
-    """The route's template (``/kapis/…/{name}``), never the raw path: bounded labels."""
+    """The route's template (``/kapis/…/{name}``), never the raw path: bounded labels. The
+    console's files and pages, served where no route matched, are all ``console``."""
     matched = request.scope.get("route")
     if matched is not None and hasattr(matched, "path"):
         return str(matched.path)
+    if console_path(request.scope["path"]):
+        return "console"
     for route in request.app.router.routes:
         if hasattr(route, "path") and route.matches(request.scope)[0] == Match.FULL:
             return str(route.path)

@@ -20,7 +20,13 @@ from starlette.responses import JSONResponse
 
 from atoll.errors import ApiError
 
-__all__ = ["PROBLEM_JSON", "document_problems", "install_problem_handlers", "problem"]
+__all__ = [
+    "PROBLEM_JSON",
+    "document_problems",
+    "install_problem_handlers",
+    "problem",
+    "validation_problem",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +76,19 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return response
 
 
-async def _invalid(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, RequestValidationError)
+def validation_problem(error: RequestValidationError, status: int = 422) -> JSONResponse:
+    """What FastAPI found invalid in a request, each place and why (``errors``): 422 as
+    for every route, or 400 where a route answers bad input as a bad request."""
     errors = [
         {"location": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
         for e in error.errors()
     ]
-    return problem(422, "the request is not valid", errors=errors)
+    return problem(status, "the request is not valid", errors=errors)
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    return validation_problem(error)
 
 
 async def _cluster_error(request: Request, error: Exception) -> JSONResponse:

@@ -64,6 +64,7 @@ async def serve_atoll(
         tell=tell,
         secure_endpoint=endpoint,
         identity_providers=server.identity_providers,
+        console_dir=server.console_dir,
     )
     common = {"loop": "none", "log_level": "warning", "access_log": False}
     servers = [

@@ -75,7 +75,11 @@ def test_defaults_and_bounds() -> None:
 
 
 def test_an_empty_answer_is_still_a_list() -> None:
-    assert orjson.loads(answer(Store(PODS), Query())) == {"items": [], "totalItems": 0}
+    assert orjson.loads(answer(Store(PODS), Query())) == {
+        "items": [],
+        "totalItems": 0,
+        "resourceVersion": "",
+    }
 
 
 def test_every_page_of_every_order_matches_a_full_sort() -> None:

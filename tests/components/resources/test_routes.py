@@ -112,8 +112,15 @@ def test_lists_across_namespaces(api: Api, shop: str) -> None:
     other = api.namespace("other")
     api.pods(other, [f"{token}-1", f"{token}-2"])
     api.pods(shop, [f"{token}-3"])
-    names, total = api.items("/pods", name=token, sortBy="name", ascending="true")
-    assert (names, total) == ([f"{token}-1", f"{token}-2", f"{token}-3"], 3)
+    # The cache follows the writes by a watch: wait until it has all three.
+    listed = eventually(
+        lambda: (
+            (found := api.items("/pods", name=token, sortBy="name", ascending="true"))[1] == 3
+            and found
+        ),
+        what="the three new pods in the cache",
+    )
+    assert listed == ([f"{token}-1", f"{token}-2", f"{token}-3"], 3)
     assert api.items("/clusters/host/pods", name=token)[1] == 3
     assert api.items("/namespaces", name=shop)[0] == [shop]
 

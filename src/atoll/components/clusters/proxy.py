@@ -13,8 +13,10 @@ answered, in gets, lists and watch events alike, through ``read``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -26,7 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
 from atoll.errors import ApiError, BadRequest
-from atoll.kube.client import KubeClient
+from atoll.kube.client import KubeClient, ResourceType
 from atoll.server.access import ObjectHook, Pipeline, RequestInfo, in_cluster, request_info
 from atoll.server.clusters import ClusterClients
 
@@ -175,11 +177,12 @@ def proxy_router(
         query = "&".join(q for q in query.split("&") if not q.startswith("access_token="))
         cluster, path = in_cluster(websocket.url.path)
         target = path + (f"?{query}" if query else "")
+        client = clusters().client(cluster)
         try:
-            upstream = await clusters().client(cluster).websocket(target, protocols=protocols)
+            upstream = await client.websocket(target, protocols=protocols)
         except (ApiError, aiohttp.ClientError) as error:
             logger.info("a WebSocket to the cluster failed: %s", error)
-            await websocket.close(code=1011, reason=str(error)[:120])
+            await _refuse_socket(websocket, protocols, await _why_refused(client, path, error))
             return
         await websocket.accept(subprotocol=upstream.protocol)
 
@@ -217,3 +220,49 @@ def proxy_router(
     for prefix in ("/api", "/apis", "/clusters/{cluster}/api", "/clusters/{cluster}/apis"):
         router.add_api_websocket_route(prefix + "/{rest:path}", join)
     return router
+
+
+_POD_STREAM = re.compile(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/(?:exec|attach|portforward)$")
+_PODS = ResourceType("", "v1", "pods", "Pod", True)
+
+
+async def _why_refused(
+    client: KubeClient, path: str, error: ApiError | aiohttp.ClientError
+) -> ApiError | aiohttp.ClientError:
+    """A refused upgrade says only its status code; for a pod's stream, the pod itself (or
+    its absence) says more: "pods \"web\" not found"."""
+    found = _POD_STREAM.match(path)
+    if not isinstance(error, aiohttp.WSServerHandshakeError) or found is None:
+        return error
+    try:
+        await client.get(_PODS, found[2], namespace=found[1])
+    except ApiError as why:
+        return why
+    return error
+
+
+async def _refuse_socket(
+    websocket: WebSocket, protocols: list[str], error: ApiError | aiohttp.ClientError
+) -> None:
+    """Say why the cluster refused (no pod, no container…) in words the client can read.
+
+    Closing before the handshake would show a browser only a bare 1006. So the socket is
+    accepted, and on a channel protocol (``v4.channel.k8s.io``, ``base64.channel.k8s.io``)
+    the cluster's Status goes on the error channel 3, as kube-apiserver sends it; then the
+    socket closes with 1011 and the message as reason.
+    """
+    status = (
+        error.to_status()
+        if isinstance(error, ApiError)
+        else {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": str(error)}
+    )
+    channel = next((p for p in protocols if p.endswith("channel.k8s.io")), None)
+    await websocket.accept(subprotocol=channel)
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        body = orjson.dumps(status)
+        if channel is not None and channel.startswith("base64."):
+            await websocket.send_text("3" + base64.b64encode(body).decode())
+        elif channel is not None:
+            await websocket.send_bytes(b"\x03" + body)
+        message = str(status.get("message") or error)
+        await websocket.close(code=1011, reason=message.encode()[:120].decode(errors="ignore"))

@@ -13,8 +13,10 @@ of its Groups) allows it, looked for level by level:
 4. **project** — RoleBindings in the namespace → Roles there, or ClusterRoles.
 
 A user may also always read its own User, change its own password and get its own
-kubeconfig, as in KubeSphere, and read the API's discovery documents, as Kubernetes'
-``system:discovery`` allows. Everything is answered from informers' caches, so a check
+kubeconfig, as in KubeSphere; read the API's discovery documents, as Kubernetes'
+``system:discovery`` allows; and ask what it may do (SelfSubjectAccessReviews, which Atoll
+answers itself, and their batches) and who it is, as Kubernetes' ``system:basic-user``
+allows. Everything is answered from informers' caches, so a check
 costs microseconds and a change of roles is in force as soon as the watch brings it.
 """
 
@@ -200,6 +202,8 @@ class RoleAuthorizer:
             return Decision(True, "own user")
         if _discovery(info):
             return Decision(True, "discovery is open to every user")
+        if _about_oneself(info):
+            return Decision(True, "every user may ask what it may do and who it is")
         for binding in _bindings(self._global_bindings, who):
             if any_rule_allows(self._global_role_of(binding), info):
                 return Decision(True, f"platform role {binding['roleRef']['name']}")
@@ -299,6 +303,22 @@ def _discovery(info: RequestInfo) -> bool:
         return False
     _, path = in_cluster(info.path)  # any cluster's discovery
     return any(path == p or path.startswith(p + "/") for p in _DISCOVERY)
+
+
+# What every user may ask about itself, by (prefix, API group, resource) → verbs: whether it
+# may do something, in any cluster (reviews answered by Atoll; never ones a cluster would
+# answer for Atoll's own identity, such as SelfSubjectRulesReviews), and who it is.
+_ABOUT_ONESELF = {
+    ("apis", "authorization.k8s.io", "selfsubjectaccessreviews"): frozenset({"create"}),
+    ("kapis", "iam.atoll.io", "accessreviews"): frozenset({"create"}),
+    ("kapis", "iam.atoll.io", "me"): frozenset({"get", "list"}),
+}
+
+
+def _about_oneself(info: RequestInfo) -> bool:
+    verbs = _ABOUT_ONESELF.get((info.prefix, info.api_group, info.resource), frozenset())
+    unscoped = not (info.name or info.subresource or info.namespace or info.workspace)
+    return info.verb in verbs and unscoped
 
 
 def _own(who: Principal, info: RequestInfo) -> bool:

@@ -3,6 +3,8 @@
 At start it loads the token signing key, makes the built-in roles and the ``admin`` user,
 and installs the pipeline's authenticator (tokens) and authorizer (roles at four levels).
 On every replica it runs the informers both decide from; it is ready once they synced.
+Besides logins and users it answers who the caller is (``whoami``) and what the caller may
+do (``reviews``: SelfSubjectAccessReviews, which must not reach a cluster, and batches).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from atoll.errors import ApiError
 from atoll.kube.client import KubeClient
 from atoll.kube.informers import InformerFactory
-from atoll.server.access import HOST_CLUSTER, Decision, Principal, RequestInfo
+from atoll.server.access import HOST_CLUSTER, Decision, Pipeline, Principal, RequestInfo
 from atoll.server.components import Component, ComponentContext, Later, SecureEndpoint
 
 from .admin import USERS, ensure_admin
@@ -28,10 +30,12 @@ from .identity.oidc_client import OidcClient, oidc_clients
 from .identity.providers import listing, password_providers
 from .logins import LoginLimiter, LoginRecordController
 from .oauth import oauth_router
+from .reviews import reviews_router
 from .roles import ensure_builtin_roles, ensure_cluster_roles
 from .tokens import TokenIssuer, load_or_create_signing_key
 from .userapi import user_hook, users_router
 from .users import UserController
+from .whoami import me_router
 
 __all__ = ["component"]
 
@@ -48,6 +52,7 @@ class _Started:
     limiter: Later[LoginLimiter] = field(default_factory=Later)
     mapper: Later[IdentityMapper] = field(default_factory=Later)
     oidc: Later[dict[str, OidcClient]] = field(default_factory=Later)
+    pipeline: Later[Pipeline] = field(default_factory=Later)
     authenticator: TokenAuthenticator | None = None
     authorizer: RoleAuthorizer | None = None
     providers: list[PasswordProvider] = field(default_factory=list)
@@ -149,6 +154,7 @@ def component() -> Component:
         context.pipeline.visible_namespaces = authorizer.visible_namespaces
         context.pipeline.visible_workspaces = authorizer.visible_workspaces
         context.pipeline.object_hooks[("iam.atoll.io", "users")] = user_hook(started.client)
+        started.pipeline.set(context.pipeline)
 
     async def run(context: ComponentContext) -> None:
         assert started.factory is not None, "run after start"
@@ -174,6 +180,8 @@ def component() -> Component:
                 mapper=started.mapper,
             ),
             users_router(started.client, started.issuer, lambda: started.secure),
+            me_router(started.client),
+            reviews_router(started.pipeline),
         ),
         crds=CRDS,
         start=start,

@@ -5,11 +5,13 @@ Parameters: ``name`` (a substring of metadata.name), ``labelSelector``, ``fieldS
 ``name`` or ``status``), ``ascending`` (default false: newest first), ``page`` (1-based) and
 ``limit`` (at most ``MAX_LIMIT``). Anything malformed is a ``BadRequest``.
 
-The answer is ``{"items": [...], "totalItems": N}``, built by joining the stored JSON of the
-page's entries: nothing is decoded or encoded again. Filters run cheapest first (namespace
-visibility once per namespace, then name, labels, the fields kept beside the JSON, and last
-field paths that need the object decoded); ``totalItems`` counts what passed them all. Only
-the entries up to the end of the page are ordered (a heap when that is a small part of them).
+The answer is ``{"items": [...], "totalItems": N, "resourceVersion": "…"}``, built by joining
+the stored JSON of the page's entries: nothing is decoded or encoded again. A watch from
+``resourceVersion`` sees every change after the page (the console's live lists).
+Filters run cheapest first (namespace visibility once per namespace, then name, labels, the
+fields kept beside the JSON, and last field paths that need the object decoded);
+``totalItems`` counts what passed them all. Only the entries up to the end of the page are
+ordered (a heap when that is a small part of them).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
 from typing import Any
+
+import orjson
 
 from atoll.errors import BadRequest
 from atoll.kube.selectors import (
@@ -113,7 +117,16 @@ def answer(
     end = start + query.limit
     page = _ordered(matched, SORT_KEYS[query.sort_by], query.ascending, end)[start:end]
     items = b",".join([entry.raw for entry in page])
-    return b'{"items":[' + items + b'],"totalItems":' + str(total).encode() + b"}"
+    version = orjson.dumps(store.resource_version)
+    return (
+        b'{"items":['
+        + items
+        + b'],"totalItems":'
+        + str(total).encode()
+        + b',"resourceVersion":'
+        + version
+        + b"}"
+    )
 
 
 def _matching(

@@ -69,7 +69,7 @@ async def reflect_step(client: WatchClient, store: Store, state: WatchState) -> 
     Returns whether the server sent anything; 410 Expired clears ``state`` (list next).
     """
     if state.resource_version is None:
-        state.resource_version = await relist(client, store)
+        state.resource_version = store.resource_version = await relist(client, store)
         return True
     received = False
     stream = client.watch_stream(
@@ -85,7 +85,7 @@ async def reflect_step(client: WatchClient, store: Store, state: WatchState) -> 
                 _apply(store, event)
                 version = (event.get("object") or {}).get("metadata", {}).get("resourceVersion")
                 if version:
-                    state.resource_version = str(version)
+                    state.resource_version = store.resource_version = str(version)
     except Expired as error:
         logger.info("watch of %s expired (%s); listing again", store.rt.plural, error)
         state.resource_version = None

@@ -38,6 +38,9 @@ class Store:
         self.settled = asyncio.Event()
         self.synced = False
         self.failure: ApiError | None = None
+        # The resourceVersion the contents are at: a page listed from the store, then a watch
+        # from this version, miss no change in between (the console's live lists).
+        self.resource_version = ""
 
     def __len__(self) -> int:
         return self._count

@@ -1,0 +1,137 @@
+/**
+ * Creating a workspace: its name (a DNS label), what it is for, its manager (the first
+ * administrator; the creator by default) and the clusters its projects may use. The
+ * Workspace is written through the host cluster's Kubernetes API; the server's refusal is
+ * shown in its words.
+ */
+import { useState } from "react";
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Form,
+  FormGroup,
+  FormHelperText,
+  HelperText,
+  HelperTextItem,
+  Modal,
+  ModalBody,
+  ModalFooter,
+  ModalHeader,
+  TextArea,
+  TextInput,
+} from "@patternfly/react-core";
+import { useTranslation } from "react-i18next";
+import { useClusters } from "@/app/Switchers";
+import { api } from "@/lib/api/client";
+import { describe } from "@/lib/api/errors";
+import { useMe } from "@/lib/api/me";
+import { Workspace } from "@/lib/k8s/kinds";
+import { dnsLabelProblem } from "../names";
+import { workspaceBody } from "./workspace";
+
+export function CreateWorkspaceDialog({ onClose }: { onClose(created: boolean): void }) {
+  const { t } = useTranslation();
+  const me = useMe();
+  const clusters = useClusters();
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [manager, setManager] = useState<string | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [touched, setTouched] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const problem = dnsLabelProblem(name);
+  const managerName = manager ?? me.data?.name ?? "";
+
+  async function submit() {
+    setTouched(true);
+    if (problem) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(Workspace.path("host"), workspaceBody({ name, description, manager: managerName, clusters: chosen }));
+      onClose(true);
+    } catch (caught) {
+      setError(describe(caught));
+      setBusy(false);
+    }
+  }
+
+  const names = clusters.data?.items.map((cluster) => cluster.metadata.name) ?? [];
+  return (
+    <Modal isOpen variant="medium" onClose={() => onClose(false)} aria-labelledby="create-workspace-title">
+      <ModalHeader title={t("platform:workspaces.createTitle")} labelId="create-workspace-title" />
+      <ModalBody>
+        <Form
+          id="create-workspace-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void submit();
+          }}
+        >
+          <FormGroup label={t("name")} fieldId="workspace-name" isRequired>
+            <TextInput
+              id="workspace-name"
+              data-testid="workspace-name"
+              value={name}
+              onChange={(_event, value) => setName(value)}
+              onBlur={() => setTouched(true)}
+              validated={touched && problem ? "error" : "default"}
+              isRequired
+            />
+            <FormHelperText>
+              <HelperText>
+                {touched && problem ? (
+                  <HelperTextItem variant="error">{t(`platform:${problem}`)}</HelperTextItem>
+                ) : (
+                  <HelperTextItem>{t("platform:names.dnsLabelHelp")}</HelperTextItem>
+                )}
+              </HelperText>
+            </FormHelperText>
+          </FormGroup>
+          <FormGroup label={t("platform:workspaces.description")} fieldId="workspace-description">
+            <TextArea id="workspace-description" value={description} onChange={(_event, value) => setDescription(value)} resizeOrientation="vertical" />
+          </FormGroup>
+          <FormGroup label={t("platform:workspaces.manager")} fieldId="workspace-manager">
+            <TextInput id="workspace-manager" value={managerName} onChange={(_event, value) => setManager(value)} />
+            <FormHelperText>
+              <HelperText>
+                <HelperTextItem>{t("platform:workspaces.managerHelp")}</HelperTextItem>
+              </HelperText>
+            </FormHelperText>
+          </FormGroup>
+          <FormGroup label={t("platform:workspaces.clusters")} fieldId="workspace-clusters" role="group">
+            {clusters.error ? (
+              <Alert variant="warning" isInline isPlain title={describe(clusters.error)} />
+            ) : (
+              names.map((cluster) => (
+                <Checkbox
+                  key={cluster}
+                  id={`workspace-cluster-${cluster}`}
+                  label={cluster}
+                  isChecked={chosen.includes(cluster)}
+                  onChange={(_event, checked) => setChosen(checked ? [...chosen, cluster] : chosen.filter((name) => name !== cluster))}
+                />
+              ))
+            )}
+            <FormHelperText>
+              <HelperText>
+                <HelperTextItem>{t("platform:workspaces.clustersHelp")}</HelperTextItem>
+              </HelperText>
+            </FormHelperText>
+          </FormGroup>
+          {error && <Alert variant="danger" isInline title={error} data-testid="workspace-error" />}
+        </Form>
+      </ModalBody>
+      <ModalFooter>
+        <Button type="submit" form="create-workspace-form" isLoading={busy} isDisabled={busy || (touched && Boolean(problem))} data-testid="workspace-submit">
+          {t("create")}
+        </Button>
+        <Button variant="link" onClick={() => onClose(false)}>
+          {t("cancel")}
+        </Button>
+      </ModalFooter>
+    </Modal>
+  );
+}
