@@ -17,7 +17,7 @@ check: setup
 	$(VENV)/mypy
 	$(VENV)/lint-imports
 	cd console && npm run --silent lint && npm run --silent typecheck
-	@start=$$(date +%s); cd console && npx vitest run --reporter=dot; rc=$$?; \
+	@start=$$(date +%s); cd console && npx vitest run --reporter=default; rc=$$?; \
 	echo "suite console-unit took $$(( $$(date +%s) - start ))s"; exit $$rc
 
 unit: setup

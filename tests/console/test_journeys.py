@@ -188,3 +188,24 @@ def test_a_project_viewer_is_offered_nothing_that_changes_it(
     page.goto("/platform/users")
     expect(page.locator('[data-testid="forbidden"]')).to_be_visible()
     screenshots(page, "viewer-forbidden")
+
+    # A session the server no longer accepts: back to the log-in page, saying why, and after
+    # logging in again, back where the user was.
+    page.goto(f"{PROJECT_URL}/pods")
+    expect(page.locator("[data-row]").first).to_be_visible()
+    page.evaluate(
+        """() => {
+            const session = JSON.parse(localStorage.getItem('atoll.session'));
+            session.accessToken = 'not-a-token';
+            session.refreshToken = 'not-a-token';
+            localStorage.setItem('atoll.session', JSON.stringify(session));
+        }"""
+    )
+    page.reload()
+    expect(page).to_have_url(re.compile(r"/login\?expired=1"))
+    expect(page.get_by_text("Your session has ended")).to_be_visible()
+    page.fill("#username", "journey-viewer")
+    page.fill("#password", "Viewer-pass-42")
+    page.click('[data-testid="login-submit"]')
+    expect(page).to_have_url(re.compile(rf"{PROJECT_URL}/pods$"))
+    expect(page.locator("[data-row]").first).to_be_visible()

@@ -95,8 +95,12 @@ def start_atoll(data_dir: Path, **env: str) -> Atoll:
 
 
 def http() -> requests.Session:
+    """A client session. It asks for no keep-alive: the many sessions made for one request are
+    never closed, and a pooled socket garbage-collected later is a ResourceWarning (an error
+    here) in whichever test happens to run then."""
     session = requests.Session()
     session.trust_env = False
+    session.headers["Connection"] = "close"
     return session
 
 

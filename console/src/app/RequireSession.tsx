@@ -22,7 +22,9 @@ export function RequireSession({ children }: { children: ReactNode }) {
     () =>
       onExpired(() => {
         client.clear();
-        navigate(`/login?expired=1&next=${here(window.location)}`, { replace: true });
+        if (window.location.pathname !== "/login") {
+          navigate(`/login?expired=1&next=${here(window.location)}`, { replace: true });
+        }
       }),
     [client, navigate],
   );

@@ -2,7 +2,7 @@
  * The frame around every signed-in page: masthead (home, context switchers, the palette,
  * the user's menu), the area's navigation, and the page.
  */
-import { useEffect, useState } from "react";
+import { useMemo, useState } from "react";
 import {
   Brand,
   Button,
@@ -29,6 +29,7 @@ import { Navigation } from "./Navigation";
 import { ClusterSwitcher, ProjectSwitcher, WorkspaceSwitcher } from "./Switchers";
 import { UserMenu } from "./UserMenu";
 import { CommandPalette } from "./CommandPalette";
+import { ShortcutsHelp, useShortcuts } from "./Shortcuts";
 import { Boundary } from "./LazyPage";
 
 const LOGO =
@@ -43,17 +44,9 @@ const LOGO =
 export function Shell({ area }: { area: Area | null }) {
   const { t } = useTranslation();
   const [palette, setPalette] = useState(false);
-
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k") {
-        event.preventDefault();
-        setPalette((open) => !open);
-      }
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  const [help, setHelp] = useState(false);
+  const shortcuts = useMemo(() => ({ palette: () => setPalette((open) => !open), help: () => setHelp(true) }), []);
+  useShortcuts(shortcuts);
 
   const masthead = (
     <Masthead>
@@ -131,6 +124,7 @@ export function Shell({ area }: { area: Area | null }) {
         <Outlet />
       </Boundary>
       {palette && <CommandPalette onClose={() => setPalette(false)} />}
+      {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
     </Page>
   );
 }

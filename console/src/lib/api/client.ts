@@ -4,7 +4,7 @@
  * cached list API is `/kapis/resources.atoll.io/v1alpha1`.
  */
 import { ApiError, readError } from "./errors";
-import { accessToken, expire } from "./session";
+import { accessToken, currentTokens, expire } from "./session";
 
 export type Json = Record<string, unknown>;
 
@@ -49,7 +49,9 @@ export async function request<T = Json>(path: string, options: RequestOptions = 
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError(0, error instanceof Error ? error.message : String(error));
   }
-  if (response.status === 401 && token) expire();
+  // A refused token ends the session, unless it is no longer the session's (a request sent
+  // before the user logged in again).
+  if (response.status === 401 && token && currentTokens()?.accessToken === token) expire();
   if (!response.ok) throw await readError(response);
   if (options.text) return (await response.text()) as T;
   if (response.status === 204) return {} as T;

@@ -118,8 +118,9 @@ export async function logOut(): Promise<void> {
   }
 }
 
-/** The session is over (a token refused): forget it and tell the app. */
+/** The session is over (a token refused): forget it and tell the app, once. */
 export function expire(): void {
+  if (currentTokens() === null) return; // already over: many requests may be refused at once
   store(null);
   for (const listener of listeners) listener();
 }

@@ -1,8 +1,9 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { MemoryRouter, Route, Routes, useLocation } from "react-router-dom";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { Route, Routes, useLocation } from "react-router-dom";
 import { parse } from "yaml";
 import type { YamlEditorProps } from "@/components/YamlEditor";
+import type { K8sObject } from "@/lib/k8s/types";
+import { json, refusal, renderAt, serve, type Call } from "@/test/harness";
 import CreatePage from "./CreatePage";
 
 // jsdom cannot run Monaco: the editor is a textarea here.
@@ -12,49 +13,24 @@ vi.mock("@/components/YamlEditor", () => ({
   ),
 }));
 
-interface Call {
-  method: string;
-  url: string;
-  body?: Record<string, unknown>;
-}
-
-function serve(answer: (call: Call) => { status: number; body: unknown }, allowed = true): Call[] {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit = {}) => {
-      const call: Call = { method: init.method ?? "GET", url, body: init.body ? JSON.parse(String(init.body)) : undefined };
-      let found: { status: number; body: unknown };
-      if (url.includes("/accessreviews")) found = { status: 200, body: { results: [{ allowed }] } };
-      else if (url.endsWith("/openapi/v2")) found = { status: 200, body: { definitions: {} } };
-      else {
-        calls.push(call);
-        found = answer(call);
-      }
-      return new Response(JSON.stringify(found.body), { status: found.status });
-    }),
-  );
-  return calls;
-}
-
-const created = (call: Call) => ({ status: 201, body: { ...call.body, metadata: { ...(call.body?.metadata as object), name: "made" } } });
+const created = (call: Call) => {
+  const body = call.body as K8sObject;
+  return json({ ...body, metadata: { ...body.metadata, name: "made" } }, 201);
+};
 
 function Where() {
   return <div data-testid="where">{useLocation().pathname}</div>;
 }
 
 function open(path: string) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={[path]}>
-        <Routes>
-          <Route path="/clusters/:cluster/resources/:resource/~new" element={<CreatePage />} />
-          <Route path="/clusters/:cluster/projects/:namespace/:resource/~new" element={<CreatePage />} />
-          <Route path="*" element={<Where />} />
-        </Routes>
-      </MemoryRouter>
-    </QueryClientProvider>,
+  renderAt(
+    <Routes>
+      <Route path="/clusters/:cluster/resources/:resource/~new" element={<CreatePage />} />
+      <Route path="/clusters/:cluster/projects/:namespace/:resource/~new" element={<CreatePage />} />
+      <Route path="*" element={<Where />} />
+    </Routes>,
+    path,
+    "*",
   );
 }
 
@@ -88,6 +64,7 @@ describe("creating from YAML", () => {
       {
         method: "POST",
         url: "/clusters/host/api/v1/namespaces/web/configmaps",
+        contentType: "application/json",
         body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "web" }, data: { color: "blue" } },
       },
     ]);
@@ -123,7 +100,7 @@ describe("creating from YAML", () => {
   });
 
   it("shows the server's words when it refuses", async () => {
-    serve(() => ({ status: 422, body: { kind: "Status", code: 422, reason: "Invalid", message: 'ConfigMap "Bad_Name" is invalid: metadata.name' } }));
+    serve(() => refusal(422, 'ConfigMap "Bad_Name" is invalid: metadata.name', "Invalid"));
     open("/clusters/host/projects/web/configmaps/~new");
     type("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n");
     fireEvent.click(await screen.findByTestId("yaml-create"));

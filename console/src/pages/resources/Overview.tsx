@@ -9,6 +9,7 @@ import {
   Title,
 } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import type { ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { useTranslation } from "react-i18next";
 import type { DetailTabProps } from "@/lib/extensions/types";
@@ -16,6 +17,16 @@ import { known } from "@/lib/k8s/kinds";
 import type { Condition, K8sObject } from "@/lib/k8s/types";
 import { age } from "@/lib/format";
 import { detailPath } from "./views";
+
+/** One fact of an overview: a term and what it is. */
+export function Fact({ term, children }: { term: ReactNode; children: ReactNode }) {
+  return (
+    <DescriptionListGroup>
+      <DescriptionListTerm>{term}</DescriptionListTerm>
+      <DescriptionListDescription>{children}</DescriptionListDescription>
+    </DescriptionListGroup>
+  );
+}
 
 export function Labels({ labels }: { labels?: Record<string, string> }) {
   const { t } = useTranslation();
@@ -72,12 +83,9 @@ export function Metadata({ object, cluster }: { object: K8sObject; cluster: stri
   return (
     <DescriptionList isHorizontal isCompact>
       {meta.namespace && (
-        <DescriptionListGroup>
-          <DescriptionListTerm>{t("namespace")}</DescriptionListTerm>
-          <DescriptionListDescription>
-            <Link to={`/clusters/${cluster}/projects/${meta.namespace}/overview`}>{meta.namespace}</Link>
-          </DescriptionListDescription>
-        </DescriptionListGroup>
+        <Fact term={t("namespace")}>
+          <Link to={`/clusters/${cluster}/projects/${meta.namespace}/overview`}>{meta.namespace}</Link>
+        </Fact>
       )}
       <DescriptionListGroup>
         <DescriptionListTerm>{t("created")}</DescriptionListTerm>
@@ -85,38 +93,29 @@ export function Metadata({ object, cluster }: { object: K8sObject; cluster: stri
           {meta.creationTimestamp} ({t("time.ago", { value: age(meta.creationTimestamp) })})
         </DescriptionListDescription>
       </DescriptionListGroup>
-      <DescriptionListGroup>
-        <DescriptionListTerm>{t("labels")}</DescriptionListTerm>
-        <DescriptionListDescription>
-          <Labels labels={meta.labels} />
-        </DescriptionListDescription>
-      </DescriptionListGroup>
-      <DescriptionListGroup>
-        <DescriptionListTerm>{t("annotations")}</DescriptionListTerm>
-        <DescriptionListDescription>
-          <Labels labels={Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([key]) => key !== "kubectl.kubernetes.io/last-applied-configuration"))} />
-        </DescriptionListDescription>
-      </DescriptionListGroup>
+      <Fact term={t("labels")}>
+        <Labels labels={meta.labels} />
+      </Fact>
+      <Fact term={t("annotations")}>
+        <Labels labels={Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([key]) => key !== "kubectl.kubernetes.io/last-applied-configuration"))} />
+      </Fact>
       {meta.ownerReferences?.length ? (
-        <DescriptionListGroup>
-          <DescriptionListTerm>{t("detail.owners", "Owned by")}</DescriptionListTerm>
-          <DescriptionListDescription>
-            {meta.ownerReferences.map((owner) => {
-              const [group] = owner.apiVersion.includes("/") ? owner.apiVersion.split("/") : [""];
-              const kind = [...new Set([group])].map((g) => known(g, `${owner.kind.toLowerCase()}s`))[0];
-              return kind ? (
-                <div key={owner.uid}>
-                  {owner.kind}{" "}
-                  <Link to={detailPath(cluster, kind.resource, owner.name, kind.namespaced ? meta.namespace : undefined)}>{owner.name}</Link>
-                </div>
-              ) : (
-                <div key={owner.uid}>
-                  {owner.kind} {owner.name}
-                </div>
-              );
-            })}
-          </DescriptionListDescription>
-        </DescriptionListGroup>
+        <Fact term={t("detail.owners", "Owned by")}>
+          {meta.ownerReferences.map((owner) => {
+            const [group] = owner.apiVersion.includes("/") ? owner.apiVersion.split("/") : [""];
+            const kind = [...new Set([group])].map((g) => known(g, `${owner.kind.toLowerCase()}s`))[0];
+            return kind ? (
+              <div key={owner.uid}>
+                {owner.kind}{" "}
+                <Link to={detailPath(cluster, kind.resource, owner.name, kind.namespaced ? meta.namespace : undefined)}>{owner.name}</Link>
+              </div>
+            ) : (
+              <div key={owner.uid}>
+                {owner.kind} {owner.name}
+              </div>
+            );
+          })}
+        </Fact>
       ) : null}
     </DescriptionList>
   );

@@ -1,10 +1,9 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { MemoryRouter } from "react-router-dom";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { parse } from "yaml";
 import type { YamlEditorProps } from "@/components/YamlEditor";
 import { ConfigMap } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
+import { json, refusal, renderAt, reviewed, serve } from "@/test/harness";
 import Yaml from "./Yaml";
 
 // jsdom cannot run Monaco: the editor is a textarea here.
@@ -28,46 +27,9 @@ const configMap = (resourceVersion: string, data: Record<string, string>): K8sOb
   data,
 });
 
-interface Call {
-  method: string;
-  url: string;
-  body?: unknown;
-}
-
-type Answer = (call: Call) => { status: number; body: unknown } | undefined;
-
-/** A fetch answering access reviews (`allowed`), the OpenAPI document, and `answer` for the rest. */
-function serve(answer: Answer, allowed = true): Call[] {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit = {}) => {
-      const call: Call = { method: init.method ?? "GET", url, body: init.body ? JSON.parse(String(init.body)) : undefined };
-      let found: { status: number; body: unknown } | undefined;
-      if (url.includes("/accessreviews")) found = { status: 200, body: { results: [{ allowed }] } };
-      else if (url.endsWith("/openapi/v2")) found = { status: 200, body: { definitions: {} } };
-      else {
-        calls.push(call);
-        found = answer(call);
-      }
-      found ??= { status: 404, body: { kind: "Status", message: "not here", code: 404 } };
-      return new Response(JSON.stringify(found.body), { status: found.status });
-    }),
-  );
-  return calls;
-}
-
 function show(object: K8sObject) {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  const view = (shown: K8sObject) => (
-    <QueryClientProvider client={client}>
-      <MemoryRouter>
-        <Yaml kind={ConfigMap} object={shown} cluster="host" />
-      </MemoryRouter>
-    </QueryClientProvider>
-  );
-  const result = render(view(object));
-  return { ...result, change: (shown: K8sObject) => result.rerender(view(shown)) };
+  const result = renderAt(<Yaml kind={ConfigMap} object={object} cluster="host" />);
+  return { ...result, change: (shown: K8sObject) => result.rerender(<Yaml kind={ConfigMap} object={shown} cluster="host" />) };
 }
 
 const editor = () => screen.getByRole("textbox") as HTMLTextAreaElement;
@@ -80,7 +42,7 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("the YAML tab", () => {
   it("shows the object without its managed fields, read-only to those who may not update it", async () => {
-    serve(() => undefined, false);
+    serve(undefined, false);
     show(configMap("5", { color: "blue" }));
     expect(parse(editor().value)).toEqual({
       apiVersion: "v1",
@@ -89,12 +51,12 @@ describe("the YAML tab", () => {
       data: { color: "blue" },
     });
     expect(editor()).toHaveAttribute("readonly");
-    await waitFor(() => expect(fetch).toHaveBeenCalledWith(expect.stringContaining("/accessreviews"), expect.anything()));
+    await reviewed();
     expect(screen.queryByTestId("yaml-edit")).not.toBeInTheDocument();
   });
 
   it("follows the live object until the user edits", async () => {
-    serve(() => undefined);
+    serve();
     const { change } = show(configMap("5", { color: "blue" }));
     change(configMap("6", { color: "green" }));
     expect(parse(editor().value).data).toEqual({ color: "green" });
@@ -106,7 +68,7 @@ describe("the YAML tab", () => {
   });
 
   it("saves with the resourceVersion the edit started from", async () => {
-    const calls = serve(({ method, body }) => (method === "PUT" ? { status: 200, body: { ...(body as object), metadata: { name: "settings", namespace: "web", resourceVersion: "6" } } } : undefined));
+    const calls = serve(({ method, body }) => (method === "PUT" ? json({ ...(body as object), metadata: { name: "settings", namespace: "web", resourceVersion: "6" } }) : undefined));
     show(configMap("5", { color: "blue" }));
     fireEvent.click(await screen.findByTestId("yaml-edit"));
     expect(editor()).not.toHaveAttribute("readonly");
@@ -118,6 +80,7 @@ describe("the YAML tab", () => {
       {
         method: "PUT",
         url: PATH,
+        contentType: "application/json",
         body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "web", resourceVersion: "5" }, data: { color: "red" } },
       },
     ]);
@@ -126,7 +89,7 @@ describe("the YAML tab", () => {
   });
 
   it("shows a YAML error with its line and sends nothing", async () => {
-    const calls = serve(() => undefined);
+    const calls = serve();
     show(configMap("5", { color: "blue" }));
     fireEvent.click(await screen.findByTestId("yaml-edit"));
     type("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n data: [\n");
@@ -138,7 +101,7 @@ describe("the YAML tab", () => {
   });
 
   it("refuses YAML that is not one object", async () => {
-    const calls = serve(() => undefined);
+    const calls = serve();
     show(configMap("5", { color: "blue" }));
     fireEvent.click(await screen.findByTestId("yaml-edit"));
     type("kind: ConfigMap\n---\nkind: Secret\n");
@@ -153,10 +116,10 @@ describe("the YAML tab", () => {
   it("on a conflict offers to reload the newest version, then saves against it", async () => {
     let version = "5";
     const calls = serve(({ method, body }) => {
-      if (method === "GET") return { status: 200, body: configMap("9", { color: "purple" }) };
+      if (method === "GET") return json(configMap("9", { color: "purple" }));
       const sent = (body as K8sObject).metadata.resourceVersion;
-      if (sent !== version) return { status: 409, body: { kind: "Status", reason: "Conflict", code: 409, message: "the object has been modified" } };
-      return { status: 200, body };
+      if (sent !== version) return refusal(409, "the object has been modified", "Conflict");
+      return json(body);
     });
     show(configMap("5", { color: "blue" }));
     fireEvent.click(await screen.findByTestId("yaml-edit"));
@@ -183,10 +146,7 @@ describe("the YAML tab", () => {
   });
 
   it("shows the server's words when it refuses the change", async () => {
-    serve(() => ({
-      status: 422,
-      body: { kind: "Status", reason: "Invalid", code: 422, message: 'ConfigMap "settings" is invalid: data: Invalid value: "bad key"' },
-    }));
+    serve(() => refusal(422, 'ConfigMap "settings" is invalid: data: Invalid value: "bad key"', "Invalid"));
     show(configMap("5", { color: "blue" }));
     fireEvent.click(await screen.findByTestId("yaml-edit"));
     fireEvent.click(screen.getByTestId("yaml-save"));
@@ -198,7 +158,7 @@ describe("the YAML tab", () => {
   });
 
   it("cancelling drops the edit", async () => {
-    serve(() => undefined);
+    serve();
     show(configMap("5", { color: "blue" }));
     fireEvent.click(await screen.findByTestId("yaml-edit"));
     type("garbage: [");
@@ -208,7 +168,7 @@ describe("the YAML tab", () => {
   });
 
   it("downloads <name>.yaml", () => {
-    serve(() => undefined);
+    serve();
     const saved: string[] = [];
     // jsdom has no object URLs.
     URL.createObjectURL = vi.fn(() => "blob:yaml");

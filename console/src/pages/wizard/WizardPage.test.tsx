@@ -1,44 +1,24 @@
 // The wizard in a browser-like DOM: the QA journey (name, image, command, port, readiness
 // check → Create) posts the right Deployment and lands on its page; a refusal stays in view.
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { MemoryRouter, Route, Routes, useParams } from "react-router-dom";
+import { Route, Routes, useParams } from "react-router-dom";
 import type { K8sObject } from "@/lib/k8s/types";
+import { json, list, refusal, serve, renderAt, type Call } from "@/test/harness";
 import WizardPage from "./WizardPage";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
-}
-
 const configMap: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "demo" }, data: { level: "debug", mode: "x" } };
 
 /** A fake Atoll: everything allowed, one ConfigMap, and POSTs answered by `answer`. */
-function serve(answer: (path: string, body: K8sObject) => Response): Call[] {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-      const path = String(input);
-      const method = init?.method ?? "GET";
-      const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-      calls.push({ method, path, body });
-      if (path.endsWith("/accessreviews")) return json({ results: body.reviews.map(() => ({ allowed: true })) });
-      if (method === "POST") return answer(path, body);
-      if (path.includes("/configmaps?")) return json({ items: [configMap], totalItems: 1 });
-      if (path.includes("/deployments.apps/web")) return json({ metadata: { name: "web" } });
-      return json({ items: [], totalItems: 0 });
-    }),
-  );
-  return calls;
+function serveWizard(answer: (call: Call) => Response): Call[] {
+  return serve((call) => {
+    if (call.method === "POST") return answer(call);
+    if (call.url.includes("/configmaps?")) return list([configMap]);
+    if (call.url.includes("/deployments.apps/web")) return json({ metadata: { name: "web" } });
+    return list([]);
+  });
 }
 
 function Detail() {
@@ -47,16 +27,13 @@ function Detail() {
 }
 
 function renderWizard(kind = "Deployment") {
-  const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-  render(
-    <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={[`/clusters/host/projects/demo/workloads/new?kind=${kind}`]}>
-        <Routes>
-          <Route path="/clusters/:cluster/projects/:namespace/workloads/new" element={<WizardPage />} />
-          <Route path="/clusters/:cluster/projects/:namespace/:resource/:name" element={<Detail />} />
-        </Routes>
-      </MemoryRouter>
-    </QueryClientProvider>,
+  renderAt(
+    <Routes>
+      <Route path="/clusters/:cluster/projects/:namespace/workloads/new" element={<WizardPage />} />
+      <Route path="/clusters/:cluster/projects/:namespace/:resource/:name" element={<Detail />} />
+    </Routes>,
+    `/clusters/host/projects/demo/workloads/new?kind=${kind}`,
+    "*",
   );
 }
 
@@ -83,14 +60,14 @@ afterEach(() => {
 describe("the workload wizard", { timeout: 60_000 }, () => {
   it("creates the QA journey's Deployment and opens its page", async () => {
     const user = userEvent.setup({ delay: null });
-    const calls = serve((_path, body) => json(body, 201));
+    const calls = serveWizard((call) => json(call.body, 201));
     renderWizard();
     await fillJourney(user);
     expect(screen.getByTestId("wizard-yaml")).toHaveTextContent("kind: Deployment");
     await user.click(screen.getByTestId("wizard-create"));
     expect(await screen.findByTestId("detail")).toHaveTextContent("deployments.apps/web");
-    const posts = calls.filter((call) => call.method === "POST" && !call.path.endsWith("/accessreviews"));
-    expect(posts.map((call) => call.path)).toEqual(["/clusters/host/apis/apps/v1/namespaces/demo/deployments"]);
+    const posts = calls.filter((call) => call.method === "POST");
+    expect(posts.map((call) => call.url)).toEqual(["/clusters/host/apis/apps/v1/namespaces/demo/deployments"]);
     expect(posts[0].body).toEqual({
       apiVersion: "apps/v1",
       kind: "Deployment",
@@ -120,7 +97,7 @@ describe("the workload wizard", { timeout: 60_000 }, () => {
 
   it("checks the name as it is typed and keeps Next closed until it is right", async () => {
     const user = userEvent.setup({ delay: null });
-    serve((_path, body) => json(body, 201));
+    serveWizard((call) => json(call.body, 201));
     renderWizard();
     await user.type(screen.getByTestId("wizard-name"), "Web");
     expect(screen.getByTestId("wizard-name-error")).toHaveTextContent("Lowercase letters, digits and '-' only");
@@ -138,7 +115,7 @@ describe("the workload wizard", { timeout: 60_000 }, () => {
 
   it("offers the project's ConfigMaps and their keys for environment variables", async () => {
     const user = userEvent.setup({ delay: null });
-    serve((_path, body) => json(body, 201));
+    serveWizard((call) => json(call.body, 201));
     renderWizard();
     await user.type(screen.getByTestId("wizard-name"), "web");
     await user.click(screen.getByTestId("wizard-next"));
@@ -152,7 +129,7 @@ describe("the workload wizard", { timeout: 60_000 }, () => {
 
   it("shows the server's refusal beside the object and stays open", async () => {
     const user = userEvent.setup({ delay: null });
-    serve(() => json({ kind: "Status", status: "Failure", message: 'deployments.apps "web" already exists', reason: "AlreadyExists", code: 409 }, 409));
+    serveWizard(() => refusal(409, 'deployments.apps "web" already exists', "AlreadyExists"));
     renderWizard();
     await fillJourney(user);
     await user.click(screen.getByTestId("wizard-create"));

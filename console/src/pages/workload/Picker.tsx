@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { MenuToggle, Select, SelectList, SelectOption } from "@patternfly/react-core";
 import { useTranslation } from "react-i18next";
+import type { ContainerChoice } from "./containers";
 
 export interface PickerOption {
   value: string;
@@ -51,5 +52,22 @@ export function Picker({ label, value, options, onChange, isDisabled, testId }: 
         ))}
       </SelectList>
     </Select>
+  );
+}
+
+/** Which container: each but the regular ones says its role (init, ephemeral). */
+export function ContainerPicker({ choices, value, onChange, testId }: { choices: ContainerChoice[]; value: string; onChange(name: string): void; testId: string }) {
+  const { t } = useTranslation();
+  return (
+    <Picker
+      label={t("workload:container")}
+      value={value}
+      options={choices.map((choice) => ({
+        value: choice.name,
+        description: choice.role === "regular" ? undefined : t(`workload:containerRole.${choice.role}`),
+      }))}
+      onChange={onChange}
+      testId={testId}
+    />
   );
 }

@@ -3,6 +3,7 @@
  * start with: the one the pod names (`kubectl.kubernetes.io/default-container`, as kubectl
  * picks), else its first regular container.
  */
+import { useState } from "react";
 import type { K8sObject } from "@/lib/k8s/types";
 
 export const DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container";
@@ -31,4 +32,10 @@ export function defaultContainer(pod: K8sObject, choices = containersOf(pod)): s
   const named = pod.metadata.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
   if (named && choices.some((choice) => choice.name === named)) return named;
   return (choices.find((choice) => choice.role === "regular") ?? choices[0])?.name ?? "";
+}
+
+/** The container a tab shows: the one the user picked while the pod still has it, else the default. */
+export function useContainer(pod: K8sObject, choices: ContainerChoice[]): [string, (name: string) => void] {
+  const [picked, setPicked] = useState<string | null>(null);
+  return [picked && choices.some((choice) => choice.name === picked) ? picked : defaultContainer(pod, choices), setPicked];
 }

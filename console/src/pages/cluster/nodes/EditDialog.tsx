@@ -2,11 +2,11 @@
  * The frame of the node editors (labels, taints): rows added and removed, a save that is
  * offered only while every row is valid, and the server's refusal shown in the dialog.
  */
-import { useState, type ReactNode } from "react";
-import { Alert, Button, Form, Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core";
+import type { ReactNode } from "react";
+import { Button } from "@patternfly/react-core";
 import { PlusCircleIcon } from "@patternfly/react-icons";
 import { useTranslation } from "react-i18next";
-import { describe } from "@/lib/api/errors";
+import { FormDialog } from "@/components/FormDialog";
 
 export function EditDialog({ title, valid, onAdd, save, onClose, children }: {
   title: string;
@@ -17,49 +17,25 @@ export function EditDialog({ title, valid, onAdd, save, onClose, children }: {
   children: ReactNode;
 }) {
   const { t } = useTranslation();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  async function submit() {
-    setBusy(true);
-    setError(null);
-    try {
-      await save();
-      onClose();
-    } catch (caught) {
-      setError(describe(caught));
-      setBusy(false);
-    }
-  }
-
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="edit-dialog-title">
-      <ModalHeader title={title} labelId="edit-dialog-title" />
-      <ModalBody>
-        <Form
-          id="edit-dialog-form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
-        >
-          {children}
-          <div>
-            <Button variant="link" icon={<PlusCircleIcon />} onClick={onAdd} data-testid="row-add">
-              {t("cluster:keys.add")}
-            </Button>
-          </div>
-          {error && <Alert variant="danger" isInline title={error} />}
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button type="submit" form="edit-dialog-form" isLoading={busy} isDisabled={busy || !valid} data-testid="edit-save">
-          {t("save")}
+    <FormDialog
+      title={title}
+      variant="medium"
+      onClose={onClose}
+      onSubmit={async () => {
+        await save();
+        onClose();
+      }}
+      submitLabel={t("save")}
+      submitTestId="edit-save"
+      isSubmitDisabled={!valid}
+    >
+      {children}
+      <div>
+        <Button variant="link" icon={<PlusCircleIcon />} onClick={onAdd} data-testid="row-add">
+          {t("cluster:keys.add")}
         </Button>
-        <Button variant="link" onClick={onClose}>
-          {t("cancel")}
-        </Button>
-      </ModalFooter>
-    </Modal>
+      </div>
+    </FormDialog>
   );
 }

@@ -2,13 +2,13 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { Node } from "@/lib/k8s/kinds";
-import { fakeAtoll, json, renderAt } from "@/pages/platform/testing";
+import { json, renderAt, serve } from "@/test/harness";
 import LabelsAction from "./LabelsAction";
 
 vi.setConfig({ testTimeout: 20_000 });
 
 it("patches the changed labels only", async () => {
-  const calls = fakeAtoll((call) => (call.method === "PATCH" ? json({}) : undefined));
+  const calls = serve((call) => (call.method === "PATCH" ? json({}) : undefined));
   const onClose = vi.fn();
   const node = { metadata: { name: "n1", labels: { keep: "1", drop: "x" } } };
   renderAt(<LabelsAction kind={Node} object={node} cluster="edge" onClose={onClose} />);
@@ -19,13 +19,13 @@ it("patches the changed labels only", async () => {
   await userEvent.click(screen.getByTestId("edit-save"));
   await waitFor(() => expect(onClose).toHaveBeenCalled());
   expect(calls.find((call) => call.method === "PATCH")).toMatchObject({
-    path: "/clusters/edge/api/v1/nodes/n1",
+    url: "/clusters/edge/api/v1/nodes/n1",
     body: { metadata: { labels: { drop: null, zone: "a" } } },
   });
 });
 
 it("offers no save while a key is invalid", async () => {
-  fakeAtoll();
+  serve();
   renderAt(<LabelsAction kind={Node} object={{ metadata: { name: "n1" } }} cluster="edge" onClose={() => undefined} />);
   await userEvent.click(screen.getByTestId("row-add"));
   await userEvent.type(document.getElementById("label-key-0") as HTMLElement, "bad key");

@@ -3,9 +3,9 @@
  * removed key), so labels others set meanwhile are kept.
  */
 import { useState } from "react";
-import { Button, Flex, FlexItem, FormHelperText, HelperText, HelperTextItem, TextInput } from "@patternfly/react-core";
-import { MinusCircleIcon } from "@patternfly/react-icons";
+import { FlexItem, TextInput } from "@patternfly/react-core";
 import { useTranslation } from "react-i18next";
+import { EditableRow } from "@/components/EditableRow";
 import { api } from "@/lib/api/client";
 import type { ActionProps } from "@/lib/extensions/types";
 import { EditDialog } from "./EditDialog";
@@ -26,28 +26,32 @@ export default function LabelsAction({ kind, object, cluster, onClose }: ActionP
       onClose={onClose}
     >
       {rows.map((row, at) => (
-        <div key={at}>
-          <Flex>
-            <FlexItem grow={{ default: "grow" }}>
-              <TextInput id={`label-key-${at}`} aria-label={t("cluster:keys.key")} placeholder={t("cluster:keys.key")} value={row.key} onChange={(_event, value) => set(at, "key", value)} validated={problems[at] ? "error" : "default"} />
-            </FlexItem>
-            <FlexItem grow={{ default: "grow" }}>
-              <TextInput id={`label-value-${at}`} aria-label={t("cluster:keys.value")} placeholder={t("cluster:keys.value")} value={row.value} onChange={(_event, value) => set(at, "value", value)} />
-            </FlexItem>
-            <FlexItem>
-              <Button variant="plain" aria-label={t("cluster:keys.remove", { key: row.key })} onClick={() => setRows(rows.filter((_row, index) => index !== at))}>
-                <MinusCircleIcon />
-              </Button>
-            </FlexItem>
-          </Flex>
-          {problems[at] && (
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem variant="error">{t(`cluster:${problems[at]}`)}</HelperTextItem>
-              </HelperText>
-            </FormHelperText>
-          )}
-        </div>
+        <EditableRow
+          key={at}
+          problem={problems[at] && t(`cluster:${problems[at]}`)}
+          removeLabel={t("cluster:keys.remove", { key: row.key })}
+          onRemove={() => setRows(rows.filter((_row, index) => index !== at))}
+        >
+          <FlexItem grow={{ default: "grow" }}>
+            <TextInput
+              id={`label-key-${at}`}
+              aria-label={t("cluster:keys.key")}
+              placeholder={t("cluster:keys.key")}
+              value={row.key}
+              onChange={(_event, value) => set(at, "key", value)}
+              validated={problems[at] ? "error" : "default"}
+            />
+          </FlexItem>
+          <FlexItem grow={{ default: "grow" }}>
+            <TextInput
+              id={`label-value-${at}`}
+              aria-label={t("cluster:keys.value")}
+              placeholder={t("cluster:keys.value")}
+              value={row.value}
+              onChange={(_event, value) => set(at, "value", value)}
+            />
+          </FlexItem>
+        </EditableRow>
       ))}
     </EditDialog>
   );

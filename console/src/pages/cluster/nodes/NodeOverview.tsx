@@ -3,12 +3,8 @@
  * what the pods placed on it ask for (their requests and limits summed here, over the pods
  * of this one node only); its conditions, labels and taints; and the pods it runs.
  */
-import type { ReactNode } from "react";
 import {
   DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
   Grid,
   GridItem,
   Progress,
@@ -25,19 +21,10 @@ import { age, bytes } from "@/lib/format";
 import { Pod } from "@/lib/k8s/kinds";
 import { podStatus } from "@/lib/k8s/status";
 import type { K8sObject } from "@/lib/k8s/types";
-import { Conditions, Labels } from "@/pages/resources/Overview";
+import { Conditions, Fact, Labels } from "@/pages/resources/Overview";
 import { detailPath } from "@/pages/resources/views";
-import { cores, nodeAmounts, percent, podTotals, type Amounts } from "./capacity";
+import { AMOUNTS, cores, nodeAmounts, percent, podTotals } from "./capacity";
 import { nodeRoles, nodeStatus, type Taint } from "./node";
-
-function Term({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <DescriptionListGroup>
-      <DescriptionListTerm>{label}</DescriptionListTerm>
-      <DescriptionListDescription>{children}</DescriptionListDescription>
-    </DescriptionListGroup>
-  );
-}
 
 function Section({ title }: { title: string }) {
   return (
@@ -54,11 +41,6 @@ function Resources({ node, pods }: { node: K8sObject; pods: K8sObject[] }) {
   const capacity = nodeAmounts(node, "capacity");
   const allocatable = nodeAmounts(node, "allocatable");
   const { requests, limits } = podTotals(pods);
-  const rows: { id: keyof Amounts; label: string; show(value: number): string }[] = [
-    { id: "cpu", label: t("cluster:nodes.cpu"), show: cores },
-    { id: "memory", label: t("cluster:nodes.memory"), show: bytes },
-    { id: "pods", label: t("cluster:nodes.pods"), show: String },
-  ];
   return (
     <Table variant="compact" aria-label={t("cluster:capacity.title")}>
       <Thead>
@@ -72,17 +54,17 @@ function Resources({ node, pods }: { node: K8sObject; pods: K8sObject[] }) {
         </Tr>
       </Thead>
       <Tbody>
-        {rows.map((row) => {
+        {AMOUNTS.map((row) => {
           const share = percent(requests[row.id], allocatable[row.id]);
           return (
             <Tr key={row.id} data-row={row.id}>
-              <Td>{row.label}</Td>
+              <Td>{t(row.label)}</Td>
               <Td>{row.show(capacity[row.id])}</Td>
               <Td>{row.show(allocatable[row.id])}</Td>
               <Td>{row.show(requests[row.id])}</Td>
               <Td>{row.id === "pods" ? "" : row.show(limits[row.id])}</Td>
               <Td>
-                <Progress value={share} aria-label={t("cluster:capacity.shareOf", { resource: row.label })} size="sm" variant={share >= 90 ? "danger" : share >= 75 ? "warning" : undefined} />
+                <Progress value={share} aria-label={t("cluster:capacity.shareOf", { resource: t(row.label) })} size="sm" variant={share >= 90 ? "danger" : share >= 75 ? "warning" : undefined} />
               </Td>
             </Tr>
           );
@@ -164,24 +146,24 @@ export default function NodeOverview({ object: node, cluster }: DetailTabProps) 
       <Grid hasGutter md={6}>
         <GridItem>
           <DescriptionList isHorizontal isCompact>
-            <Term label={t("status")}>
+            <Fact term={t("status")}>
               <StatusLabel status={nodeStatus(node)} />
-            </Term>
-            <Term label={t("cluster:nodes.roles")}>{nodeRoles(node).join(", ") || t("none")}</Term>
+            </Fact>
+            <Fact term={t("cluster:nodes.roles")}>{nodeRoles(node).join(", ") || t("none")}</Fact>
             {((node.status?.addresses ?? []) as { type: string; address: string }[]).map((item) => (
-              <Term key={item.type} label={item.type}>
+              <Fact key={item.type} term={item.type}>
                 {item.address}
-              </Term>
+              </Fact>
             ))}
-            <Term label={t("created")}>{t("time.ago", { value: age(node.metadata.creationTimestamp) })}</Term>
+            <Fact term={t("created")}>{t("time.ago", { value: age(node.metadata.creationTimestamp) })}</Fact>
           </DescriptionList>
         </GridItem>
         <GridItem>
           <DescriptionList isHorizontal isCompact>
             {SYSTEM_INFO.map((field) => (
-              <Term key={field} label={t(`cluster:nodes.info.${field}`)}>
+              <Fact key={field} term={t(`cluster:nodes.info.${field}`)}>
                 {info[field] ?? ""}
-              </Term>
+              </Fact>
             ))}
           </DescriptionList>
         </GridItem>

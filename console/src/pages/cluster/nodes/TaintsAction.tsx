@@ -3,9 +3,9 @@
  * NoExecute) per row. The list is sent whole, as a merge patch replaces lists.
  */
 import { useState } from "react";
-import { Button, Flex, FlexItem, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, TextInput } from "@patternfly/react-core";
-import { MinusCircleIcon } from "@patternfly/react-icons";
+import { FlexItem, FormSelect, FormSelectOption, TextInput } from "@patternfly/react-core";
 import { useTranslation } from "react-i18next";
+import { EditableRow } from "@/components/EditableRow";
 import { api } from "@/lib/api/client";
 import type { ActionProps } from "@/lib/extensions/types";
 import { EditDialog } from "./EditDialog";
@@ -25,35 +25,44 @@ export default function TaintsAction({ kind, object, cluster, onClose }: ActionP
       onClose={onClose}
     >
       {taints.map((taint, at) => (
-        <div key={at}>
-          <Flex>
-            <FlexItem grow={{ default: "grow" }}>
-              <TextInput id={`taint-key-${at}`} aria-label={t("cluster:taints.key")} placeholder={t("cluster:taints.key")} value={taint.key} onChange={(_event, key) => set(at, { key })} validated={problems[at] ? "error" : "default"} />
-            </FlexItem>
-            <FlexItem grow={{ default: "grow" }}>
-              <TextInput id={`taint-value-${at}`} aria-label={t("cluster:taints.value")} placeholder={t("cluster:taints.value")} value={taint.value ?? ""} onChange={(_event, value) => set(at, { value })} />
-            </FlexItem>
-            <FlexItem>
-              <FormSelect id={`taint-effect-${at}`} aria-label={t("cluster:taints.effect")} value={taint.effect} onChange={(_event, effect) => set(at, { effect: effect as TaintEffect })}>
-                {TAINT_EFFECTS.map((effect) => (
-                  <FormSelectOption key={effect} value={effect} label={effect} />
-                ))}
-              </FormSelect>
-            </FlexItem>
-            <FlexItem>
-              <Button variant="plain" aria-label={t("cluster:keys.remove", { key: taint.key })} onClick={() => setTaints(taints.filter((_taint, index) => index !== at))}>
-                <MinusCircleIcon />
-              </Button>
-            </FlexItem>
-          </Flex>
-          {problems[at] && (
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem variant="error">{t(`cluster:${problems[at]}`)}</HelperTextItem>
-              </HelperText>
-            </FormHelperText>
-          )}
-        </div>
+        <EditableRow
+          key={at}
+          problem={problems[at] && t(`cluster:${problems[at]}`)}
+          removeLabel={t("cluster:keys.remove", { key: taint.key })}
+          onRemove={() => setTaints(taints.filter((_taint, index) => index !== at))}
+        >
+          <FlexItem grow={{ default: "grow" }}>
+            <TextInput
+              id={`taint-key-${at}`}
+              aria-label={t("cluster:taints.key")}
+              placeholder={t("cluster:taints.key")}
+              value={taint.key}
+              onChange={(_event, key) => set(at, { key })}
+              validated={problems[at] ? "error" : "default"}
+            />
+          </FlexItem>
+          <FlexItem grow={{ default: "grow" }}>
+            <TextInput
+              id={`taint-value-${at}`}
+              aria-label={t("cluster:taints.value")}
+              placeholder={t("cluster:taints.value")}
+              value={taint.value ?? ""}
+              onChange={(_event, value) => set(at, { value })}
+            />
+          </FlexItem>
+          <FlexItem>
+            <FormSelect
+              id={`taint-effect-${at}`}
+              aria-label={t("cluster:taints.effect")}
+              value={taint.effect}
+              onChange={(_event, effect) => set(at, { effect: effect as TaintEffect })}
+            >
+              {TAINT_EFFECTS.map((effect) => (
+                <FormSelectOption key={effect} value={effect} label={effect} />
+              ))}
+            </FormSelect>
+          </FlexItem>
+        </EditableRow>
       ))}
     </EditDialog>
   );

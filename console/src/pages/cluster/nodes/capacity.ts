@@ -4,7 +4,7 @@
  * effective one: the larger of its containers' sum and its largest init container; pods that
  * ended (Succeeded, Failed) hold nothing.
  */
-import { quantity } from "@/lib/format";
+import { bytes, quantity } from "@/lib/format";
 import type { K8sObject } from "@/lib/k8s/types";
 
 export interface Amounts {
@@ -70,6 +70,13 @@ export function cores(value: number): string {
   if (value > 0 && value < 1) return `${Math.round(value * 1000)}m`;
   return String(Math.round(value * 100) / 100);
 }
+
+/** The amounts as the capacity tables list them: the i18n key of each, and how it is written. */
+export const AMOUNTS: readonly { id: keyof Amounts; label: string; show(value: number): string }[] = [
+  { id: "cpu", label: "cluster:nodes.cpu", show: cores },
+  { id: "memory", label: "cluster:nodes.memory", show: bytes },
+  { id: "pods", label: "cluster:nodes.pods", show: String },
+];
 
 /** A share in percent (0–100), 0 when there is nothing to share. */
 export function percent(part: number, whole: number): number {

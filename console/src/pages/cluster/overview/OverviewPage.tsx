@@ -4,15 +4,11 @@
  * its pods by phase, and its most recent warnings. Requests per pod are summed only on a
  * node's own page: here every number is a sum over nodes or a count, cheap at any scale.
  */
-import type { ReactNode } from "react";
 import {
   Card,
   CardBody,
   CardTitle,
   DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
   Gallery,
   PageSection,
   Progress,
@@ -25,23 +21,14 @@ import { useTranslation } from "react-i18next";
 import { ErrorState, Loading } from "@/components/States";
 import { StatusLabel } from "@/components/StatusLabel";
 import { fetchPage, useAll, useObject } from "@/lib/api/hooks";
-import { age, bytes } from "@/lib/format";
+import { age } from "@/lib/format";
 import { Cluster, Event, Node, Pod } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
-import { Conditions } from "@/pages/resources/Overview";
+import { Conditions, Fact } from "@/pages/resources/Overview";
 import { listPath } from "@/pages/resources/views";
 import { clusterHealth } from "@/pages/platform/clusters/health";
-import { cores, percent, sumNodes, type Amounts } from "../nodes/capacity";
+import { AMOUNTS, percent, sumNodes } from "../nodes/capacity";
 import { POD_PHASES, readyNodes, useCount } from "./counts";
-
-function Term({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <DescriptionListGroup>
-      <DescriptionListTerm>{label}</DescriptionListTerm>
-      <DescriptionListDescription>{children}</DescriptionListDescription>
-    </DescriptionListGroup>
-  );
-}
 
 function Health({ name }: { name: string }) {
   const { t } = useTranslation();
@@ -53,12 +40,12 @@ function Health({ name }: { name: string }) {
   return (
     <>
       <DescriptionList isHorizontal isCompact>
-        <Term label={t("status")}>
+        <Fact term={t("status")}>
           <StatusLabel status={health} /> {health.message}
-        </Term>
-        <Term label={t("cluster:overview.version")}>{cluster.status?.kubernetesVersion ?? ""}</Term>
-        <Term label={t("cluster:overview.provider")}>{cluster.spec?.provider ?? ""}</Term>
-        <Term label={t("cluster:overview.lastProbe")}>{cluster.status?.lastProbeTime ? t("time.ago", { value: age(cluster.status.lastProbeTime) }) : t("none")}</Term>
+        </Fact>
+        <Fact term={t("cluster:overview.version")}>{cluster.status?.kubernetesVersion ?? ""}</Fact>
+        <Fact term={t("cluster:overview.provider")}>{cluster.spec?.provider ?? ""}</Fact>
+        <Fact term={t("cluster:overview.lastProbe")}>{cluster.status?.lastProbeTime ? t("time.ago", { value: age(cluster.status.lastProbeTime) }) : t("none")}</Fact>
       </DescriptionList>
       <Conditions conditions={cluster.status?.conditions} />
     </>
@@ -69,11 +56,6 @@ function Capacity({ nodes, placed }: { nodes: K8sObject[]; placed: number | unde
   const { t } = useTranslation();
   const capacity = sumNodes(nodes, "capacity");
   const allocatable = sumNodes(nodes, "allocatable");
-  const rows: { id: keyof Amounts; label: string; show(value: number): string }[] = [
-    { id: "cpu", label: t("cluster:nodes.cpu"), show: cores },
-    { id: "memory", label: t("cluster:nodes.memory"), show: bytes },
-    { id: "pods", label: t("cluster:nodes.pods"), show: String },
-  ];
   return (
     <>
       <Table variant="compact" aria-label={t("cluster:capacity.title")}>
@@ -85,9 +67,9 @@ function Capacity({ nodes, placed }: { nodes: K8sObject[]; placed: number | unde
           </Tr>
         </Thead>
         <Tbody>
-          {rows.map((row) => (
+          {AMOUNTS.map((row) => (
             <Tr key={row.id} data-row={row.id}>
-              <Td>{row.label}</Td>
+              <Td>{t(row.label)}</Td>
               <Td>{row.show(capacity[row.id])}</Td>
               <Td>{row.show(allocatable[row.id])}</Td>
             </Tr>
@@ -148,13 +130,13 @@ function Pods({ cluster }: { cluster: string }) {
   if (total.error) return <ErrorState error={total.error} />;
   return (
     <DescriptionList isHorizontal isCompact>
-      <Term label={t("cluster:overview.allPods")}>{total.data ?? "…"}</Term>
+      <Fact term={t("cluster:overview.allPods")}>{total.data ?? "…"}</Fact>
       {POD_PHASES.map((phase) => (
-        <Term key={phase} label={phase}>
+        <Fact key={phase} term={phase}>
           <span data-testid={`pods-${phase}`}>
             <Phase cluster={cluster} phase={phase} />
           </span>
-        </Term>
+        </Fact>
       ))}
     </DescriptionList>
   );

@@ -2,7 +2,7 @@
 // shared ["components"] query is read again.
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { fakeAtoll, json, renderAt } from "../testing";
+import { json, renderAt, serve } from "@/test/harness";
 import ComponentsPage from "./ComponentsPage";
 
 vi.setConfig({ testTimeout: 20_000 });
@@ -16,12 +16,12 @@ const listing = (auditing: boolean) => ({
 
 it("turns an optional component off and reads the list again", async () => {
   let auditing = true;
-  const calls = fakeAtoll((call) => {
+  const calls = serve((call) => {
     if (call.method === "PUT") {
       auditing = (call.body as { enabled: boolean }).enabled;
       return json({ name: "auditing", enabled: auditing });
     }
-    if (call.path.endsWith("/components")) return json(listing(auditing));
+    if (call.url.endsWith("/components")) return json(listing(auditing));
     return undefined;
   });
   renderAt(<ComponentsPage />);
@@ -32,6 +32,6 @@ it("turns an optional component off and reads the list again", async () => {
   await userEvent.click(switched);
   await waitFor(() => expect(screen.getByTestId("component-auditing")).not.toBeChecked());
   const put = calls.find((call) => call.method === "PUT");
-  expect(put).toMatchObject({ path: "/kapis/config.atoll.io/v1alpha1/components/auditing", body: { enabled: false } });
-  expect(calls.filter((call) => call.path.endsWith("/components")).length).toBeGreaterThan(1);
+  expect(put).toMatchObject({ url: "/kapis/config.atoll.io/v1alpha1/components/auditing", body: { enabled: false } });
+  expect(calls.filter((call) => call.url.endsWith("/components")).length).toBeGreaterThan(1);
 });

@@ -6,7 +6,6 @@ import { useState } from "react";
 import {
   Alert,
   Button,
-  Form,
   FormGroup,
   FormHelperText,
   HelperText,
@@ -24,6 +23,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
+import { FormDialog } from "@/components/FormDialog";
 import { ErrorState, Loading } from "@/components/States";
 import { useCan } from "@/lib/api/access";
 import { api } from "@/lib/api/client";
@@ -32,81 +32,55 @@ import { useAll } from "@/lib/api/hooks";
 import { Group } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
 import { GroupBinding, HOST } from "../access/kinds";
+import { NameField } from "../NameField";
 import { dnsLabelProblem } from "../names";
 import { GROUP_LABEL, groupBindingBody, groupBody, groupMembers, parseProviderGroups, removal } from "./group";
 
 export function CreateGroupDialog({ onClose }: { onClose(created: boolean): void }) {
   const { t } = useTranslation();
   const [form, setForm] = useState({ name: "", displayName: "", description: "", providerGroups: "" });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const problem = form.name ? dnsLabelProblem(form.name) : null;
   const { invalid } = parseProviderGroups(form.providerGroups);
   const set = (field: keyof typeof form) => (_event: unknown, value: string) => setForm({ ...form, [field]: value });
 
-  async function submit() {
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post(Group.path(HOST), groupBody(form));
-      onClose(true);
-    } catch (caught) {
-      setError(describe(caught));
-      setBusy(false);
-    }
-  }
-
   return (
-    <Modal isOpen variant="small" onClose={() => onClose(false)} aria-labelledby="group-title">
-      <ModalHeader title={t("platform:groups.createTitle")} labelId="group-title" />
-      <ModalBody>
-        <Form
-          id="group-form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
-        >
-          <FormGroup label={t("name")} fieldId="group-name" isRequired>
-            <TextInput id="group-name" value={form.name} onChange={set("name")} validated={problem ? "error" : "default"} isRequired />
-            {problem && (
-              <FormHelperText>
-                <HelperText>
-                  <HelperTextItem variant="error">{t(`platform:${problem}`)}</HelperTextItem>
-                </HelperText>
-              </FormHelperText>
+    <FormDialog
+      title={t("platform:groups.createTitle")}
+      onClose={() => onClose(false)}
+      onSubmit={async () => {
+        await api.post(Group.path(HOST), groupBody(form));
+        onClose(true);
+      }}
+      submitLabel={t("create")}
+      submitTestId="group-submit"
+      isSubmitDisabled={!form.name || Boolean(problem) || invalid.length > 0}
+    >
+      <NameField id="group-name" label={t("name")} value={form.name} onChange={(name) => setForm({ ...form, name })} problem={problem} />
+      <FormGroup label={t("platform:groups.displayName")} fieldId="group-display-name">
+        <TextInput id="group-display-name" value={form.displayName} onChange={set("displayName")} />
+      </FormGroup>
+      <FormGroup label={t("platform:groups.description")} fieldId="group-description">
+        <TextInput id="group-description" value={form.description} onChange={set("description")} />
+      </FormGroup>
+      <FormGroup label={t("platform:groups.providerGroups")} fieldId="group-provider-groups">
+        <TextArea
+          id="group-provider-groups"
+          value={form.providerGroups}
+          onChange={set("providerGroups")}
+          validated={invalid.length ? "error" : "default"}
+          resizeOrientation="vertical"
+        />
+        <FormHelperText>
+          <HelperText>
+            {invalid.length ? (
+              <HelperTextItem variant="error">{t("platform:groups.providerGroupsInvalid", { groups: invalid.join(", ") })}</HelperTextItem>
+            ) : (
+              <HelperTextItem>{t("platform:groups.providerGroupsHelp")}</HelperTextItem>
             )}
-          </FormGroup>
-          <FormGroup label={t("platform:groups.displayName")} fieldId="group-display-name">
-            <TextInput id="group-display-name" value={form.displayName} onChange={set("displayName")} />
-          </FormGroup>
-          <FormGroup label={t("platform:groups.description")} fieldId="group-description">
-            <TextInput id="group-description" value={form.description} onChange={set("description")} />
-          </FormGroup>
-          <FormGroup label={t("platform:groups.providerGroups")} fieldId="group-provider-groups">
-            <TextArea id="group-provider-groups" value={form.providerGroups} onChange={set("providerGroups")} validated={invalid.length ? "error" : "default"} resizeOrientation="vertical" />
-            <FormHelperText>
-              <HelperText>
-                {invalid.length ? (
-                  <HelperTextItem variant="error">{t("platform:groups.providerGroupsInvalid", { groups: invalid.join(", ") })}</HelperTextItem>
-                ) : (
-                  <HelperTextItem>{t("platform:groups.providerGroupsHelp")}</HelperTextItem>
-                )}
-              </HelperText>
-            </FormHelperText>
-          </FormGroup>
-          {error && <Alert variant="danger" isInline title={error} />}
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button type="submit" form="group-form" isLoading={busy} isDisabled={busy || !form.name || Boolean(problem) || invalid.length > 0} data-testid="group-submit">
-          {t("create")}
-        </Button>
-        <Button variant="link" onClick={() => onClose(false)}>
-          {t("cancel")}
-        </Button>
-      </ModalFooter>
-    </Modal>
+          </HelperText>
+        </FormHelperText>
+      </FormGroup>
+    </FormDialog>
   );
 }
 
@@ -148,10 +122,20 @@ export function GroupMembersDialog({ group, onClose }: { group: K8sObject; onClo
           <Toolbar>
             <ToolbarContent>
               <ToolbarItem>
-                <TextInput id="group-member" aria-label={t("platform:members.username")} placeholder={t("platform:members.username")} value={user} onChange={(_event, value) => setUser(value)} />
+                <TextInput
+                  id="group-member"
+                  aria-label={t("platform:members.username")}
+                  placeholder={t("platform:members.username")}
+                  value={user}
+                  onChange={(_event, value) => setUser(value)}
+                />
               </ToolbarItem>
               <ToolbarItem>
-                <Button onClick={() => void change(() => api.post(GroupBinding.path(HOST), groupBindingBody(name, user.trim())))} isDisabled={busy || !user.trim()} data-testid="group-member-add">
+                <Button
+                  onClick={() => void change(() => api.post(GroupBinding.path(HOST), groupBindingBody(name, user.trim())))}
+                  isDisabled={busy || !user.trim()}
+                  data-testid="group-member-add"
+                >
                   {t("platform:members.add")}
                 </Button>
               </ToolbarItem>
@@ -179,7 +163,14 @@ export function GroupMembersDialog({ group, onClose }: { group: K8sObject; onClo
                   <Td>{binding.metadata.labels?.["iam.atoll.io/identity-provider"] ?? t("platform:groups.manual")}</Td>
                   {mayRemove && (
                     <Td isActionCell>
-                      <Button variant="link" isDanger isInline onClick={() => void change(() => remove(binding, member))} isDisabled={busy} aria-label={t("platform:groups.removeMember", { name: member })}>
+                      <Button
+                        variant="link"
+                        isDanger
+                        isInline
+                        onClick={() => void change(() => remove(binding, member))}
+                        isDisabled={busy}
+                        aria-label={t("platform:groups.removeMember", { name: member })}
+                      >
                         {t("platform:members.remove")}
                       </Button>
                     </Td>

@@ -2,7 +2,7 @@
 // refusal is shown as it words it.
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { fakeAtoll, json, renderAt } from "../testing";
+import { json, refusal, renderAt, serve } from "@/test/harness";
 import { CreateUserDialog } from "./UserDialog";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -11,10 +11,10 @@ vi.setConfig({ testTimeout: 20_000 });
 const POLICY = "User 'jane' is invalid: spec.password: the password must have at least 8 characters";
 const roles = { items: [{ metadata: { name: "platform-admin" } }, { metadata: { name: "platform-regular" } }], totalItems: 2 };
 
-function serve(post: () => Response) {
-  return fakeAtoll((call) => {
+function serveUsers(post: () => Response) {
+  return serve((call) => {
     if (call.method === "POST") return post();
-    if (call.path.includes("/globalroles.iam.atoll.io")) return json(roles);
+    if (call.url.includes("/globalroles.iam.atoll.io")) return json(roles);
     return undefined;
   });
 }
@@ -29,20 +29,20 @@ async function fill(password: string) {
 }
 
 it("shows the server's password policy in its words", async () => {
-  serve(() => json({ kind: "Status", message: POLICY, reason: "Invalid", code: 422 }, 422));
+  serveUsers(() => refusal(422, POLICY, "Invalid"));
   renderAt(<CreateUserDialog onClose={() => undefined} />);
   await fill("short");
   expect(await screen.findByTestId("user-error")).toHaveTextContent(POLICY);
 });
 
 it("creates the User with its platform role", async () => {
-  const calls = serve(() => json({ metadata: { name: "jane" } }, 201));
+  const calls = serveUsers(() => json({ metadata: { name: "jane" } }, 201));
   const onClose = vi.fn();
   renderAt(<CreateUserDialog onClose={onClose} />);
   await fill("Longer-pass-1");
   await waitFor(() => expect(onClose).toHaveBeenCalledWith(true));
   expect(calls.find((call) => call.method === "POST")).toMatchObject({
-    path: "/clusters/host/apis/iam.atoll.io/v1alpha1/users",
+    url: "/clusters/host/apis/iam.atoll.io/v1alpha1/users",
     body: { metadata: { name: "jane", labels: { "iam.atoll.io/globalrole": "platform-admin" } }, spec: { email: "jane@example.com", password: "Longer-pass-1" } },
   });
 });

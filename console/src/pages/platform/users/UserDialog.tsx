@@ -3,29 +3,16 @@
  * user's platform role. The password policy is the server's: what it refuses is shown as
  * it says it, beside the form.
  */
-import { useState, type ReactNode } from "react";
-import {
-  Alert,
-  Button,
-  Form,
-  FormGroup,
-  FormHelperText,
-  FormSelect,
-  FormSelectOption,
-  HelperText,
-  HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
-  TextInput,
-} from "@patternfly/react-core";
+import { useState } from "react";
+import { FormGroup, FormHelperText, FormSelect, FormSelectOption, HelperText, HelperTextItem, TextInput } from "@patternfly/react-core";
 import { useTranslation } from "react-i18next";
+import { FormDialog } from "@/components/FormDialog";
 import { useAll } from "@/lib/api/hooks";
 import { api } from "@/lib/api/client";
 import { describe } from "@/lib/api/errors";
 import { GlobalRole, User } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
+import { NameField } from "../NameField";
 import { userNameProblem } from "../names";
 import { DEFAULT_GLOBAL_ROLE, platformRole, rolePatch, userBody } from "./user";
 
@@ -51,88 +38,26 @@ function RoleSelect({ value, onChange }: { value: string; onChange(role: string)
   );
 }
 
-function Dialog({ title, busy, error, ready, submitLabel, onSubmit, onClose, children }: {
-  title: string;
-  busy: boolean;
-  error: string | null;
-  ready: boolean;
-  submitLabel: string;
-  onSubmit(): void;
-  onClose(): void;
-  children: ReactNode;
-}) {
-  const { t } = useTranslation();
-  return (
-    <Modal isOpen variant="small" onClose={onClose} aria-labelledby="user-dialog-title">
-      <ModalHeader title={title} labelId="user-dialog-title" />
-      <ModalBody>
-        <Form
-          id="user-form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            onSubmit();
-          }}
-        >
-          {children}
-          {error && <Alert variant="danger" isInline title={error} data-testid="user-error" />}
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button type="submit" form="user-form" isLoading={busy} isDisabled={busy || !ready} data-testid="user-submit">
-          {submitLabel}
-        </Button>
-        <Button variant="link" onClick={onClose}>
-          {t("cancel")}
-        </Button>
-      </ModalFooter>
-    </Modal>
-  );
-}
-
-function useSubmit(onDone: () => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const run = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-      onDone();
-    } catch (caught) {
-      setError(describe(caught));
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
-}
-
 export function CreateUserDialog({ onClose }: { onClose(created: boolean): void }) {
   const { t } = useTranslation();
   const [form, setForm] = useState({ name: "", displayName: "", email: "", password: "", role: DEFAULT_GLOBAL_ROLE });
   const [touched, setTouched] = useState(false);
-  const submit = useSubmit(() => onClose(true));
   const problem = userNameProblem(form.name);
   const set = (field: keyof typeof form) => (_event: unknown, value: string) => setForm({ ...form, [field]: value });
   return (
-    <Dialog
+    <FormDialog
       title={t("platform:users.createTitle")}
-      busy={submit.busy}
-      error={submit.error}
-      ready={!problem && Boolean(form.password)}
-      submitLabel={t("create")}
       onClose={() => onClose(false)}
-      onSubmit={() => void submit.run(() => api.post(User.path("host"), userBody(form)))}
+      onSubmit={async () => {
+        await api.post(User.path("host"), userBody(form));
+        onClose(true);
+      }}
+      submitLabel={t("create")}
+      submitTestId="user-submit"
+      isSubmitDisabled={Boolean(problem) || !form.password}
+      errorTestId="user-error"
     >
-      <FormGroup label={t("platform:users.name")} fieldId="user-name" isRequired>
-        <TextInput id="user-name" data-testid="user-name" value={form.name} onChange={set("name")} onBlur={() => setTouched(true)} validated={touched && problem ? "error" : "default"} isRequired autoComplete="off" />
-        {touched && problem && (
-          <FormHelperText>
-            <HelperText>
-              <HelperTextItem variant="error">{t(`platform:${problem}`)}</HelperTextItem>
-            </HelperText>
-          </FormHelperText>
-        )}
-      </FormGroup>
+      <NameField id="user-name" label={t("platform:users.name")} value={form.name} onChange={(name) => setForm({ ...form, name })} onBlur={() => setTouched(true)} problem={touched && problem} />
       <FormGroup label={t("platform:users.displayName")} fieldId="user-display-name">
         <TextInput id="user-display-name" value={form.displayName} onChange={set("displayName")} />
       </FormGroup>
@@ -148,25 +73,27 @@ export function CreateUserDialog({ onClose }: { onClose(created: boolean): void 
         </FormHelperText>
       </FormGroup>
       <RoleSelect value={form.role} onChange={(role) => setForm({ ...form, role })} />
-    </Dialog>
+    </FormDialog>
   );
 }
 
 export function RoleDialog({ user, onClose }: { user: K8sObject; onClose(changed: boolean): void }) {
   const { t } = useTranslation();
   const [role, setRole] = useState(platformRole(user));
-  const submit = useSubmit(() => onClose(true));
   return (
-    <Dialog
+    <FormDialog
       title={t("platform:users.roleTitle", { name: user.metadata.name })}
-      busy={submit.busy}
-      error={submit.error}
-      ready={role !== platformRole(user)}
-      submitLabel={t("save")}
       onClose={() => onClose(false)}
-      onSubmit={() => void submit.run(() => api.patch(User.path("host", undefined, user.metadata.name), rolePatch(role)))}
+      onSubmit={async () => {
+        await api.patch(User.path("host", undefined, user.metadata.name), rolePatch(role));
+        onClose(true);
+      }}
+      submitLabel={t("save")}
+      submitTestId="user-submit"
+      isSubmitDisabled={role === platformRole(user)}
+      errorTestId="user-error"
     >
       <RoleSelect value={role} onChange={setRole} />
-    </Dialog>
+    </FormDialog>
   );
 }

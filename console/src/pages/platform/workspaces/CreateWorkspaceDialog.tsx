@@ -5,28 +5,15 @@
  * shown in its words.
  */
 import { useState } from "react";
-import {
-  Alert,
-  Button,
-  Checkbox,
-  Form,
-  FormGroup,
-  FormHelperText,
-  HelperText,
-  HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
-  TextArea,
-  TextInput,
-} from "@patternfly/react-core";
+import { Alert, Checkbox, FormGroup, FormHelperText, HelperText, HelperTextItem, TextArea, TextInput } from "@patternfly/react-core";
 import { useTranslation } from "react-i18next";
 import { useClusters } from "@/app/Switchers";
+import { FormDialog } from "@/components/FormDialog";
 import { api } from "@/lib/api/client";
 import { describe } from "@/lib/api/errors";
 import { useMe } from "@/lib/api/me";
 import { Workspace } from "@/lib/k8s/kinds";
+import { NameField } from "../NameField";
 import { dnsLabelProblem } from "../names";
 import { workspaceBody } from "./workspace";
 
@@ -39,99 +26,68 @@ export function CreateWorkspaceDialog({ onClose }: { onClose(created: boolean): 
   const [manager, setManager] = useState<string | null>(null);
   const [chosen, setChosen] = useState<string[]>([]);
   const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const problem = dnsLabelProblem(name);
   const managerName = manager ?? me.data?.name ?? "";
 
   async function submit() {
     setTouched(true);
     if (problem) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post(Workspace.path("host"), workspaceBody({ name, description, manager: managerName, clusters: chosen }));
-      onClose(true);
-    } catch (caught) {
-      setError(describe(caught));
-      setBusy(false);
-    }
+    await api.post(Workspace.path("host"), workspaceBody({ name, description, manager: managerName, clusters: chosen }));
+    onClose(true);
   }
 
   const names = clusters.data?.items.map((cluster) => cluster.metadata.name) ?? [];
   return (
-    <Modal isOpen variant="medium" onClose={() => onClose(false)} aria-labelledby="create-workspace-title">
-      <ModalHeader title={t("platform:workspaces.createTitle")} labelId="create-workspace-title" />
-      <ModalBody>
-        <Form
-          id="create-workspace-form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
-        >
-          <FormGroup label={t("name")} fieldId="workspace-name" isRequired>
-            <TextInput
-              id="workspace-name"
-              data-testid="workspace-name"
-              value={name}
-              onChange={(_event, value) => setName(value)}
-              onBlur={() => setTouched(true)}
-              validated={touched && problem ? "error" : "default"}
-              isRequired
+    <FormDialog
+      title={t("platform:workspaces.createTitle")}
+      variant="medium"
+      onClose={() => onClose(false)}
+      onSubmit={submit}
+      submitLabel={t("create")}
+      submitTestId="workspace-submit"
+      isSubmitDisabled={touched && Boolean(problem)}
+      errorTestId="workspace-error"
+    >
+      <NameField
+        id="workspace-name"
+        label={t("name")}
+        value={name}
+        onChange={setName}
+        onBlur={() => setTouched(true)}
+        problem={touched && problem}
+        help={t("platform:names.dnsLabelHelp")}
+      />
+      <FormGroup label={t("platform:workspaces.description")} fieldId="workspace-description">
+        <TextArea id="workspace-description" value={description} onChange={(_event, value) => setDescription(value)} resizeOrientation="vertical" />
+      </FormGroup>
+      <FormGroup label={t("platform:workspaces.manager")} fieldId="workspace-manager">
+        <TextInput id="workspace-manager" value={managerName} onChange={(_event, value) => setManager(value)} />
+        <FormHelperText>
+          <HelperText>
+            <HelperTextItem>{t("platform:workspaces.managerHelp")}</HelperTextItem>
+          </HelperText>
+        </FormHelperText>
+      </FormGroup>
+      <FormGroup label={t("platform:workspaces.clusters")} fieldId="workspace-clusters" role="group">
+        {clusters.error ? (
+          <Alert variant="warning" isInline isPlain title={describe(clusters.error)} />
+        ) : (
+          names.map((cluster) => (
+            <Checkbox
+              key={cluster}
+              id={`workspace-cluster-${cluster}`}
+              label={cluster}
+              isChecked={chosen.includes(cluster)}
+              onChange={(_event, checked) => setChosen(checked ? [...chosen, cluster] : chosen.filter((name) => name !== cluster))}
             />
-            <FormHelperText>
-              <HelperText>
-                {touched && problem ? (
-                  <HelperTextItem variant="error">{t(`platform:${problem}`)}</HelperTextItem>
-                ) : (
-                  <HelperTextItem>{t("platform:names.dnsLabelHelp")}</HelperTextItem>
-                )}
-              </HelperText>
-            </FormHelperText>
-          </FormGroup>
-          <FormGroup label={t("platform:workspaces.description")} fieldId="workspace-description">
-            <TextArea id="workspace-description" value={description} onChange={(_event, value) => setDescription(value)} resizeOrientation="vertical" />
-          </FormGroup>
-          <FormGroup label={t("platform:workspaces.manager")} fieldId="workspace-manager">
-            <TextInput id="workspace-manager" value={managerName} onChange={(_event, value) => setManager(value)} />
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem>{t("platform:workspaces.managerHelp")}</HelperTextItem>
-              </HelperText>
-            </FormHelperText>
-          </FormGroup>
-          <FormGroup label={t("platform:workspaces.clusters")} fieldId="workspace-clusters" role="group">
-            {clusters.error ? (
-              <Alert variant="warning" isInline isPlain title={describe(clusters.error)} />
-            ) : (
-              names.map((cluster) => (
-                <Checkbox
-                  key={cluster}
-                  id={`workspace-cluster-${cluster}`}
-                  label={cluster}
-                  isChecked={chosen.includes(cluster)}
-                  onChange={(_event, checked) => setChosen(checked ? [...chosen, cluster] : chosen.filter((name) => name !== cluster))}
-                />
-              ))
-            )}
-            <FormHelperText>
-              <HelperText>
-                <HelperTextItem>{t("platform:workspaces.clustersHelp")}</HelperTextItem>
-              </HelperText>
-            </FormHelperText>
-          </FormGroup>
-          {error && <Alert variant="danger" isInline title={error} data-testid="workspace-error" />}
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button type="submit" form="create-workspace-form" isLoading={busy} isDisabled={busy || (touched && Boolean(problem))} data-testid="workspace-submit">
-          {t("create")}
-        </Button>
-        <Button variant="link" onClick={() => onClose(false)}>
-          {t("cancel")}
-        </Button>
-      </ModalFooter>
-    </Modal>
+          ))
+        )}
+        <FormHelperText>
+          <HelperText>
+            <HelperTextItem>{t("platform:workspaces.clustersHelp")}</HelperTextItem>
+          </HelperText>
+        </FormHelperText>
+      </FormGroup>
+    </FormDialog>
   );
 }

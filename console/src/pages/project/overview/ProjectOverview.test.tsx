@@ -1,5 +1,5 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import { renderInProject, serve, type Call } from "../testing";
+import { type Call, json, list, refusal, renderInProject, serve } from "@/test/harness";
 import ProjectOverview from "./ProjectOverview";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -17,46 +17,37 @@ const deployment = (name: string, ready: number) => ({
 
 function answer(call: Call) {
   const url = new URL(call.url, "http://console");
-  if (url.pathname === LIST) return { status: 200, body: { kind: "Namespace", metadata: { name: "web", labels: { "atoll.io/workspace": "shop" } } } };
+  if (url.pathname === LIST) return json({ kind: "Namespace", metadata: { name: "web", labels: { "atoll.io/workspace": "shop" } } });
   const resource = url.pathname.slice(LIST.length + 1);
   const limit = Number(url.searchParams.get("limit"));
   const field = url.searchParams.get("fieldSelector");
   if (resource === "pods") {
     const phase = field?.replace("status.phase=", "");
     const total = phase ? (PHASES[phase] ?? 0) : 43;
-    return { status: 200, body: { items: [], totalItems: total } };
+    return json({ items: [], totalItems: total });
   }
   if (resource === "deployments.apps") {
-    return { status: 200, body: { items: [deployment("a", 2), deployment("b", 1), deployment("c", 2)].slice(0, limit), totalItems: 3 } };
+    return json({ items: [deployment("a", 2), deployment("b", 1), deployment("c", 2)].slice(0, limit), totalItems: 3 });
   }
-  if (resource === "services") return { status: 200, body: { items: [], totalItems: 7 } };
-  if (resource === "secrets") return { status: 403, body: { kind: "Status", code: 403, reason: "Forbidden", message: "secrets is forbidden" } };
+  if (resource === "services") return json({ items: [], totalItems: 7 });
+  if (resource === "secrets") return refusal(403, "secrets is forbidden", "Forbidden");
   if (resource === "resourcequotas") {
-    return {
-      status: 200,
-      body: { items: [{ kind: "ResourceQuota", metadata: { name: "quota", namespace: "web" }, spec: { hard: { pods: "50" } }, status: { hard: { pods: "50" }, used: { pods: "43" } } }], totalItems: 1 },
-    };
+    return list([{ kind: "ResourceQuota", metadata: { name: "quota", namespace: "web" }, spec: { hard: { pods: "50" } }, status: { hard: { pods: "50" }, used: { pods: "43" } } }]);
   }
   if (resource === "events") {
     expect(field).toBe("type=Warning");
-    return {
-      status: 200,
-      body: {
-        items: [
-          {
-            kind: "Event",
-            metadata: { name: "web-1.x", namespace: "web", creationTimestamp: "2024-01-01T00:00:00Z" },
-            type: "Warning",
-            reason: "BackOff",
-            message: "Back-off restarting failed container",
-            involvedObject: { apiVersion: "v1", kind: "Pod", name: "web-1", namespace: "web" },
-          },
-        ],
-        totalItems: 1,
+    return list([
+      {
+        kind: "Event",
+        metadata: { name: "web-1.x", namespace: "web", creationTimestamp: "2024-01-01T00:00:00Z" },
+        type: "Warning",
+        reason: "BackOff",
+        message: "Back-off restarting failed container",
+        involvedObject: { apiVersion: "v1", kind: "Pod", name: "web-1", namespace: "web" },
       },
-    };
+    ]);
   }
-  if (url.pathname.startsWith(LIST)) return { status: 200, body: { items: [], totalItems: 0 } };
+  if (url.pathname.startsWith(LIST)) return list([]);
   return undefined;
 }
 

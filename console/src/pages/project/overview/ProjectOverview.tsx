@@ -4,16 +4,12 @@
  * each links into its list. Live, and server-counted: totals are one-item pages, health is
  * read from each kind's newest objects (`counts.ts`).
  */
-import type { ReactNode } from "react";
 import {
   Card,
   CardBody,
   CardFooter,
   CardTitle,
   DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
   Flex,
   FlexItem,
   Grid,
@@ -50,6 +46,7 @@ import {
   type Kind,
 } from "@/lib/k8s/kinds";
 import { workloadStatus } from "@/lib/k8s/status";
+import { Fact } from "@/pages/resources/Overview";
 import { lastSeen } from "../columns";
 import { healthCounts, POD_PHASES } from "../health";
 import { Fetched } from "../parts/Fetched";
@@ -87,22 +84,13 @@ function Total({ total, error }: { total?: number; error: unknown }) {
   return total === undefined ? <Spinner size="sm" aria-label={t("loading")} /> : <>{total}</>;
 }
 
-function Row({ term, children }: { term: ReactNode; children: ReactNode }) {
-  return (
-    <DescriptionListGroup>
-      <DescriptionListTerm>{term}</DescriptionListTerm>
-      <DescriptionListDescription>{children}</DescriptionListDescription>
-    </DescriptionListGroup>
-  );
-}
-
 function WorkloadRow({ kind, title, where }: { kind: Kind; title: string; where: Where }) {
   const { t } = useTranslation();
   const sample = useSample(kind, where);
   const items = sample.data?.items ?? [];
   const total = sample.data?.totalItems;
   return (
-    <Row term={<Link to={projectPath(where.cluster, where.namespace, kind.resource)} data-testid={`overview-${kind.plural}`}>{t(title)}</Link>}>
+    <Fact term={<Link to={projectPath(where.cluster, where.namespace, kind.resource)} data-testid={`overview-${kind.plural}`}>{t(title)}</Link>}>
       <Flex spaceItems={{ default: "spaceItemsSm" }} alignItems={{ default: "alignItemsCenter" }} data-testid={`count-${kind.plural}`}>
         <FlexItem>
           <Total total={total} error={sample.error} />
@@ -118,7 +106,7 @@ function WorkloadRow({ kind, title, where }: { kind: Kind; title: string; where:
           </FlexItem>
         )}
       </Flex>
-    </Row>
+    </Fact>
   );
 }
 
@@ -126,11 +114,11 @@ function CountRow({ kind, title, where }: { kind: Kind; title: string; where: Wh
   const { t } = useTranslation();
   const { total, error } = useTotal(kind, where);
   return (
-    <Row term={<Link to={projectPath(where.cluster, where.namespace, kind.resource)} data-testid={`overview-${kind.plural}`}>{t(title)}</Link>}>
+    <Fact term={<Link to={projectPath(where.cluster, where.namespace, kind.resource)} data-testid={`overview-${kind.plural}`}>{t(title)}</Link>}>
       <span data-testid={`count-${kind.plural}`}>
         <Total total={total} error={error} />
       </span>
-    </Row>
+    </Fact>
   );
 }
 

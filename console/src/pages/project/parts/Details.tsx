@@ -1,12 +1,7 @@
 /** The building blocks of the kinds' overviews: a titled section and a list of facts. */
 import type { ReactNode } from "react";
-import {
-  DescriptionList,
-  DescriptionListDescription,
-  DescriptionListGroup,
-  DescriptionListTerm,
-  Title,
-} from "@patternfly/react-core";
+import { DescriptionList, Title } from "@patternfly/react-core";
+import { Fact } from "@/pages/resources/Overview";
 
 export function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
   return (
@@ -25,10 +20,9 @@ export function Facts({ items }: { items: [string, ReactNode][] }) {
   return (
     <DescriptionList isHorizontal isCompact>
       {shown.map(([term, value]) => (
-        <DescriptionListGroup key={term}>
-          <DescriptionListTerm>{term}</DescriptionListTerm>
-          <DescriptionListDescription>{value}</DescriptionListDescription>
-        </DescriptionListGroup>
+        <Fact key={term} term={term}>
+          {value}
+        </Fact>
       ))}
     </DescriptionList>
   );

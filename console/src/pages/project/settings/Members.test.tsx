@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { renderInProject, serve, settled, type Call } from "../testing";
+import { type Call, json, list, renderInProject, serve, settled } from "@/test/harness";
 import Members from "./Members";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -12,12 +12,12 @@ const role = (name: string) => ({ kind: "Role", metadata: { name, namespace: "we
 
 function answer(call: Call) {
   if (call.url === MEMBERS && call.method === "GET") {
-    return { status: 200, body: { items: [{ username: "admin", roleRef: "admin" }, { username: "bob", roleRef: "viewer" }], totalItems: 2 } };
+    return list([{ username: "admin", roleRef: "admin" }, { username: "bob", roleRef: "viewer" }]);
   }
-  if (call.url === MEMBERS && call.method === "POST") return { status: 200, body: call.body };
-  if (call.url === `${MEMBERS}/bob` && call.method === "DELETE") return { status: 200, body: { username: "bob" } };
-  if (call.url.startsWith(`${ROLES}?`)) return { status: 200, body: { items: [role("admin"), role("operator"), role("viewer")], totalItems: 3 } };
-  if (call.url === "/kapis/iam.atoll.io/v1alpha1/me") return { status: 200, body: { name: "admin", groups: [], passwordChangeRequired: false } };
+  if (call.url === MEMBERS && call.method === "POST") return json(call.body);
+  if (call.url === `${MEMBERS}/bob` && call.method === "DELETE") return json({ username: "bob" });
+  if (call.url.startsWith(`${ROLES}?`)) return list([role("admin"), role("operator"), role("viewer")]);
+  if (call.url === "/kapis/iam.atoll.io/v1alpha1/me") return json({ name: "admin", groups: [], passwordChangeRequired: false });
   return undefined;
 }
 
@@ -32,13 +32,13 @@ describe("project members", () => {
     await userEvent.selectOptions(screen.getByTestId("member-role"), "operator");
     await userEvent.click(screen.getByTestId("member-submit"));
     await waitFor(() => expect(calls.some((call) => call.method === "POST")).toBe(true));
-    expect(calls.find((call) => call.method === "POST")).toEqual({ method: "POST", url: MEMBERS, body: [{ username: "carol", roleRef: "operator" }] });
+    expect(calls.find((call) => call.method === "POST")).toEqual({ method: "POST", url: MEMBERS, contentType: "application/json", body: [{ username: "carol", roleRef: "operator" }] });
     await waitFor(() => expect(screen.queryByTestId("member-username")).toBeNull());
   });
 
   it("shows the server's words when a member cannot be added", async () => {
     serve((call) =>
-      call.method === "POST" ? { status: 404, body: { title: "Not Found", status: 404, detail: 'user "nobody" not found' } } : answer(call),
+      call.method === "POST" ? json({ title: "Not Found", status: 404, detail: 'user "nobody" not found' }, 404) : answer(call),
     );
     renderInProject(<Members />, "members");
     await userEvent.click(await screen.findByTestId("add-member"));

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderInProject, serve } from "../testing";
+import { json, refusal, renderInProject, serve } from "@/test/harness";
 import { lineProblems, QuotaForm } from "./QuotaForm";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -25,7 +25,7 @@ describe("lineProblems", () => {
 
 describe("QuotaForm", () => {
   it("creates a quota with the limits given", async () => {
-    const calls = serve((call) => (call.method === "POST" ? { status: 201, body: call.body } : undefined));
+    const calls = serve((call) => (call.method === "POST" ? json(call.body, 201) : undefined));
     const onClose = vi.fn();
     renderInProject(<QuotaForm cluster="host" namespace="web" onClose={onClose} />);
     fireEvent.change(screen.getByTestId("quota-value-0"), { target: { value: "2" } });
@@ -39,6 +39,7 @@ describe("QuotaForm", () => {
       {
         method: "POST",
         url: QUOTAS,
+        contentType: "application/json",
         body: {
           apiVersion: "v1",
           kind: "ResourceQuota",
@@ -50,7 +51,7 @@ describe("QuotaForm", () => {
   });
 
   it("saves nothing that is not a quantity", async () => {
-    serve(() => undefined);
+    serve();
     renderInProject(<QuotaForm cluster="host" namespace="web" onClose={() => undefined} />);
     fireEvent.change(screen.getByTestId("quota-value-0"), { target: { value: "two" } });
     fireEvent.change(screen.getByTestId("quota-value-1"), { target: { value: "1Gi" } });
@@ -60,18 +61,18 @@ describe("QuotaForm", () => {
 
   it("patches only what changed, removing what was taken out", async () => {
     const quota: K8sObject = { kind: "ResourceQuota", metadata: { name: "q", namespace: "web" }, spec: { hard: { pods: "10", services: "5" } } };
-    const calls = serve((call) => (call.method === "PATCH" ? { status: 200, body: quota } : undefined));
+    const calls = serve((call) => (call.method === "PATCH" ? json(quota) : undefined));
     const onClose = vi.fn();
     renderInProject(<QuotaForm cluster="host" namespace="web" quota={quota} onClose={onClose} />);
     fireEvent.change(screen.getByTestId("quota-value-0"), { target: { value: "12" } });
     await userEvent.click(screen.getByRole("button", { name: "Remove services" }));
     await userEvent.click(screen.getByTestId("quota-save"));
     await waitFor(() => expect(onClose).toHaveBeenCalled());
-    expect(calls).toEqual([{ method: "PATCH", url: `${QUOTAS}/q`, body: { spec: { hard: { pods: "12", services: null } } } }]);
+    expect(calls).toEqual([{ method: "PATCH", url: `${QUOTAS}/q`, contentType: "application/merge-patch+json", body: { spec: { hard: { pods: "12", services: null } } } }]);
   });
 
   it("shows the server's refusal in its words", async () => {
-    serve(() => ({ status: 403, body: { kind: "Status", code: 403, reason: "Forbidden", message: 'resourcequotas is forbidden: User "bob" cannot create' } }));
+    serve(() => refusal(403, 'resourcequotas is forbidden: User "bob" cannot create', "Forbidden"));
     renderInProject(<QuotaForm cluster="host" namespace="web" onClose={() => undefined} />);
     fireEvent.change(screen.getByTestId("quota-value-0"), { target: { value: "1" } });
     fireEvent.change(screen.getByTestId("quota-value-1"), { target: { value: "1Gi" } });

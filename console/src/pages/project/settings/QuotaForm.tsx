@@ -6,19 +6,13 @@
 import { useState } from "react";
 import {
   ActionGroup,
-  Alert,
   Button,
-  Form,
   FormGroup,
   FormHelperText,
   FormSelect,
   FormSelectOption,
   HelperText,
   HelperTextItem,
-  Modal,
-  ModalBody,
-  ModalFooter,
-  ModalHeader,
   Split,
   SplitItem,
   TextInput,
@@ -26,8 +20,8 @@ import {
 import { MinusCircleIcon, PlusCircleIcon } from "@patternfly/react-icons";
 import { useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
+import { FormDialog } from "@/components/FormDialog";
 import { api } from "@/lib/api/client";
-import { describe } from "@/lib/api/errors";
 import { ResourceQuota } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
 import { useResourceName } from "../parts/QuotaBars";
@@ -59,8 +53,6 @@ export function QuotaForm({ cluster, namespace, quota, onClose }: { cluster: str
   const [lines, setLines] = useState<Line[]>(
     quota ? Object.entries(before).map(([resource, value]) => ({ resource, value })) : [{ resource: "requests.cpu", value: "" }, { resource: "requests.memory", value: "" }],
   );
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const problems = lineProblems(lines);
   const nameOk = DNS_LABEL.test(name);
   const ready = nameOk && lines.length > 0 && problems.every((problem) => !problem);
@@ -69,111 +61,89 @@ export function QuotaForm({ cluster, namespace, quota, onClose }: { cluster: str
   const unused = QUOTA_RESOURCES.find((resource) => !lines.some((line) => line.resource === resource)) ?? "pods";
 
   const save = async () => {
-    setBusy(true);
-    setError(null);
     const hard = Object.fromEntries(lines.map((line) => [line.resource, line.value.trim()]));
-    try {
-      if (quota) {
-        await api.patch(ResourceQuota.path(cluster, namespace, quota.metadata.name), { spec: { hard: mapPatch(before, hard) } });
-      } else {
-        await api.post(ResourceQuota.path(cluster, namespace), { apiVersion: "v1", kind: "ResourceQuota", metadata: { name, namespace }, spec: { hard } });
-      }
-      void client.invalidateQueries({ queryKey: ["list", cluster, ResourceQuota.resource] });
-      onClose();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
+    if (quota) {
+      await api.patch(ResourceQuota.path(cluster, namespace, quota.metadata.name), { spec: { hard: mapPatch(before, hard) } });
+    } else {
+      await api.post(ResourceQuota.path(cluster, namespace), { apiVersion: "v1", kind: "ResourceQuota", metadata: { name, namespace }, spec: { hard } });
     }
+    void client.invalidateQueries({ queryKey: ["list", cluster, ResourceQuota.resource] });
+    onClose();
   };
 
   return (
-    <Modal isOpen variant="medium" onClose={onClose} aria-labelledby="quota-form-title">
-      <ModalHeader title={quota ? t("project:quotaForm.editTitle", { name: quota.metadata.name }) : t("project:quotaForm.createTitle")} labelId="quota-form-title" />
-      <ModalBody>
-        <Form
-          id="quota-form"
-          onSubmit={(event) => {
-            event.preventDefault();
-            if (ready) void save();
-          }}
-        >
-          {!quota && (
-            <FormGroup label={t("name")} fieldId="quota-name" isRequired>
-              <TextInput id="quota-name" value={name} onChange={(_event, value) => setName(value)} validated={nameOk ? "default" : "error"} isRequired data-testid="quota-name" />
-              {!nameOk && (
-                <FormHelperText>
-                  <HelperText>
-                    <HelperTextItem variant="error">{t("project:quotaForm.badName")}</HelperTextItem>
-                  </HelperText>
-                </FormHelperText>
-              )}
-            </FormGroup>
+    <FormDialog
+      title={quota ? t("project:quotaForm.editTitle", { name: quota.metadata.name }) : t("project:quotaForm.createTitle")}
+      variant="medium"
+      onClose={onClose}
+      onSubmit={save}
+      submitLabel={t("save")}
+      submitTestId="quota-save"
+      isSubmitDisabled={!ready}
+      errorTitle={t("project:quotaForm.failed")}
+      errorTestId="quota-error"
+    >
+      {!quota && (
+        <FormGroup label={t("name")} fieldId="quota-name" isRequired>
+          <TextInput id="quota-name" value={name} onChange={(_event, value) => setName(value)} validated={nameOk ? "default" : "error"} isRequired data-testid="quota-name" />
+          {!nameOk && (
+            <FormHelperText>
+              <HelperText>
+                <HelperTextItem variant="error">{t("project:quotaForm.badName")}</HelperTextItem>
+              </HelperText>
+            </FormHelperText>
           )}
-          {lines.map((line, at) => {
-            const known = (QUOTA_RESOURCES as readonly string[]).includes(line.resource);
-            return (
-              <FormGroup key={at} label={t("project:quotaForm.line", { index: at + 1 })} fieldId={`quota-value-${at}`}>
-                <Split hasGutter>
-                  <SplitItem isFilled>
-                    <FormSelect
-                      id={`quota-resource-${at}`}
-                      value={line.resource}
-                      onChange={(_event, resource) => update(at, { resource })}
-                      aria-label={t("project:quotaForm.resource")}
-                      data-testid={`quota-resource-${at}`}
-                    >
-                      {!known && <FormSelectOption value={line.resource} label={nameOf(line.resource)} />}
-                      {QUOTA_RESOURCES.map((resource) => (
-                        <FormSelectOption key={resource} value={resource} label={nameOf(resource)} />
-                      ))}
-                    </FormSelect>
-                  </SplitItem>
-                  <SplitItem isFilled>
-                    <TextInput
-                      id={`quota-value-${at}`}
-                      value={line.value}
-                      onChange={(_event, value) => update(at, { value })}
-                      aria-label={t("project:quotaForm.limit")}
-                      placeholder={t("project:quotaForm.placeholder")}
-                      validated={problems[at] && line.value ? "error" : "default"}
-                      data-testid={`quota-value-${at}`}
-                    />
-                  </SplitItem>
-                  <SplitItem>
-                    <Button variant="plain" icon={<MinusCircleIcon />} aria-label={t("project:quotaForm.removeLine", { resource: line.resource })} onClick={() => setLines(lines.filter((_line, index) => index !== at))} />
-                  </SplitItem>
-                </Split>
-                {problems[at] && line.value && (
-                  <FormHelperText>
-                    <HelperText>
-                      <HelperTextItem variant="error">{t(problems[at])}</HelperTextItem>
-                    </HelperText>
-                  </FormHelperText>
-                )}
-              </FormGroup>
-            );
-          })}
-          <ActionGroup style={{ marginTop: 0 }}>
-            <Button variant="link" icon={<PlusCircleIcon />} onClick={() => setLines([...lines, { resource: unused, value: "" }])} data-testid="quota-add-line">
-              {t("project:quotaForm.addLine")}
-            </Button>
-          </ActionGroup>
-          {error !== null && (
-            <Alert variant="danger" isInline title={t("project:quotaForm.failed")} data-testid="quota-error">
-              {describe(error)}
-            </Alert>
-          )}
-        </Form>
-      </ModalBody>
-      <ModalFooter>
-        <Button type="submit" form="quota-form" isDisabled={!ready || busy} isLoading={busy} data-testid="quota-save">
-          {t("save")}
+        </FormGroup>
+      )}
+      {lines.map((line, at) => {
+        const known = (QUOTA_RESOURCES as readonly string[]).includes(line.resource);
+        return (
+          <FormGroup key={at} label={t("project:quotaForm.line", { index: at + 1 })} fieldId={`quota-value-${at}`}>
+            <Split hasGutter>
+              <SplitItem isFilled>
+                <FormSelect
+                  id={`quota-resource-${at}`}
+                  value={line.resource}
+                  onChange={(_event, resource) => update(at, { resource })}
+                  aria-label={t("project:quotaForm.resource")}
+                  data-testid={`quota-resource-${at}`}
+                >
+                  {!known && <FormSelectOption value={line.resource} label={nameOf(line.resource)} />}
+                  {QUOTA_RESOURCES.map((resource) => (
+                    <FormSelectOption key={resource} value={resource} label={nameOf(resource)} />
+                  ))}
+                </FormSelect>
+              </SplitItem>
+              <SplitItem isFilled>
+                <TextInput
+                  id={`quota-value-${at}`}
+                  value={line.value}
+                  onChange={(_event, value) => update(at, { value })}
+                  aria-label={t("project:quotaForm.limit")}
+                  placeholder={t("project:quotaForm.placeholder")}
+                  validated={problems[at] && line.value ? "error" : "default"}
+                  data-testid={`quota-value-${at}`}
+                />
+              </SplitItem>
+              <SplitItem>
+                <Button variant="plain" icon={<MinusCircleIcon />} aria-label={t("project:quotaForm.removeLine", { resource: line.resource })} onClick={() => setLines(lines.filter((_line, index) => index !== at))} />
+              </SplitItem>
+            </Split>
+            {problems[at] && line.value && (
+              <FormHelperText>
+                <HelperText>
+                  <HelperTextItem variant="error">{t(problems[at])}</HelperTextItem>
+                </HelperText>
+              </FormHelperText>
+            )}
+          </FormGroup>
+        );
+      })}
+      <ActionGroup style={{ marginTop: 0 }}>
+        <Button variant="link" icon={<PlusCircleIcon />} onClick={() => setLines([...lines, { resource: unused, value: "" }])} data-testid="quota-add-line">
+          {t("project:quotaForm.addLine")}
         </Button>
-        <Button variant="link" onClick={onClose}>
-          {t("cancel")}
-        </Button>
-      </ModalFooter>
-    </Modal>
+      </ActionGroup>
+    </FormDialog>
   );
 }

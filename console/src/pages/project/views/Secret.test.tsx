@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { Secret } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
 import { decodeBase64, decodedSize } from "../secrets";
-import { renderInProject, serve, settled } from "../testing";
+import { json, refusal, renderInProject, reviewed, serve } from "@/test/harness";
 import SecretOverview from "./Secret";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -29,7 +29,7 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("Secret overview", () => {
   it("hides every value until one is revealed, then reads it afresh from the Kubernetes API", async () => {
-    const calls = serve((call) => (call.url === FRESH ? { status: 200, body: fresh } : undefined));
+    const calls = serve((call) => (call.url === FRESH ? json(fresh) : undefined));
     show();
     const button = await screen.findByTestId("secret-reveal-password");
     expect(screen.getByTestId("secret-value-password")).not.toHaveTextContent("stale");
@@ -42,7 +42,7 @@ describe("Secret overview", () => {
   });
 
   it("reveals all at once, and forgets the values when hidden", async () => {
-    const calls = serve((call) => (call.url === FRESH ? { status: 200, body: fresh } : undefined));
+    const calls = serve((call) => (call.url === FRESH ? json(fresh) : undefined));
     show();
     await userEvent.click(await screen.findByTestId("secret-reveal-all"));
     await waitFor(() => expect(screen.getByTestId("secret-value-user")).toHaveTextContent("bob"));
@@ -57,7 +57,7 @@ describe("Secret overview", () => {
   it("says in words when the user may not read the values (403)", async () => {
     serve((call) =>
       call.url === FRESH
-        ? { status: 403, body: { kind: "Status", status: "Failure", reason: "Forbidden", code: 403, message: 'secrets "db" is forbidden: User "eve" cannot get resource "secrets"' } }
+        ? refusal(403, 'secrets "db" is forbidden: User "eve" cannot get resource "secrets"', "Forbidden")
         : undefined,
     );
     show();
@@ -69,12 +69,10 @@ describe("Secret overview", () => {
   });
 
   it("offers no reveal to those who may not get the Secret", async () => {
-    const calls = serve(() => undefined, false);
+    const calls = serve(undefined, false);
     show();
     expect(await screen.findByTestId("secret-value-password")).toHaveTextContent("••••");
-    // Let the access review's answer arrive and be rendered.
-    await waitFor(() => expect(vi.mocked(fetch)).toHaveBeenCalledWith(expect.stringContaining("/accessreviews"), expect.anything()));
-    await settled();
+    await reviewed();
     expect(screen.queryByTestId("secret-reveal-password")).toBeNull();
     expect(screen.queryByTestId("secret-reveal-all")).toBeNull();
     expect(calls).toEqual([]);

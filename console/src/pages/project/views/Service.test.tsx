@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { Service } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderInProject, serve } from "../testing";
+import { json, list, renderInProject, serve } from "@/test/harness";
 import ServiceOverview from "./Service";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -33,8 +33,8 @@ afterEach(() => vi.unstubAllGlobals());
 describe("service overview", () => {
   it("follows the Endpoints to the pods, ready or not, each linked with its status", async () => {
     serve((call) => {
-      if (call.url === `${LIST}/endpoints/web`) return { status: 200, body: endpoints };
-      if (call.url.startsWith(`${LIST}/pods?`)) return { status: 200, body: { items: [pod("web-1", "Running"), pod("web-2", "Pending")], totalItems: 2 } };
+      if (call.url === `${LIST}/endpoints/web`) return json(endpoints);
+      if (call.url.startsWith(`${LIST}/pods?`)) return list([pod("web-1", "Running"), pod("web-2", "Pending")]);
       return undefined;
     });
     renderInProject(<ServiceOverview kind={Service} object={service} cluster="host" />);
@@ -48,7 +48,7 @@ describe("service overview", () => {
   });
 
   it("says when there is no Endpoints object yet", async () => {
-    serve(() => undefined);
+    serve();
     renderInProject(<ServiceOverview kind={Service} object={service} cluster="host" />);
     // The object hook asks again a few times (an object just created may be a moment away).
     expect(await screen.findByText("There is no Endpoints object for this Service yet.", {}, { timeout: 5000 })).toBeInTheDocument();

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { Deployment } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderInProject, serve, type Call } from "../testing";
+import { type Call, list, refusal, renderInProject, serve } from "@/test/harness";
 import WorkloadOverview from "./Workload";
 
 vi.mock("@/lib/api/watch", () => ({ watches: { subscribe: () => () => undefined } }));
@@ -41,11 +41,11 @@ function answer(call: Call) {
   const url = new URL(call.url, "http://console");
   if (url.pathname === `${LIST}/pods`) {
     expect(url.searchParams.get("labelSelector")).toBe("app=web");
-    return { status: 200, body: { items: [pod("web-b-1", "b", { running: {} }, true), pod("web-b-2", "b", { waiting: { reason: "CrashLoopBackOff" } }, false)], totalItems: 2 } };
+    return list([pod("web-b-1", "b", { running: {} }, true), pod("web-b-2", "b", { waiting: { reason: "CrashLoopBackOff" } }, false)]);
   }
   if (url.pathname === `${LIST}/replicasets.apps`) {
     // The selector finds another Deployment's ReplicaSet too: ownership decides.
-    return { status: 200, body: { items: [replicaSet("a", "1"), replicaSet("b", "2"), replicaSet("x", "9", "other")], totalItems: 3 } };
+    return list([replicaSet("a", "1"), replicaSet("b", "2"), replicaSet("x", "9", "other")]);
   }
   return undefined;
 }
@@ -88,7 +88,7 @@ describe("workload overview", () => {
 
   it("says so in words when the pods may not be listed", async () => {
     serve((call) =>
-      call.url.includes("/pods") ? { status: 403, body: { kind: "Status", code: 403, reason: "Forbidden", message: "pods is forbidden" } } : answer(call),
+      call.url.includes("/pods") ? refusal(403, "pods is forbidden", "Forbidden") : answer(call),
     );
     renderInProject(<WorkloadOverview kind={Deployment} object={deployment} cluster="host" />);
     const pods = await screen.findByTestId("related-pods");

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { CronJob, Deployment, ReplicaSet } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderPage, serve } from "../testing";
+import { json, refusal, renderAt, serve } from "@/test/harness";
 import { PauseDialog, UnsuspendDialog } from "./FlagDialogs";
 import RestartDialog from "./RestartDialog";
 import RunNowDialog from "./RunNowDialog";
@@ -21,9 +21,9 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe("ScaleDialog", () => {
   it("patches the scale subresource with the new count and reports it", async () => {
-    const calls = serve((call) => (call.method === "PATCH" ? { status: 200, body: {} } : undefined));
+    const calls = serve((call) => (call.method === "PATCH" ? json({}) : undefined));
     const onClose = vi.fn();
-    renderPage(<ScaleDialog kind={Deployment} object={web} cluster="host" onClose={onClose} />);
+    renderAt(<ScaleDialog kind={Deployment} object={web} cluster="host" onClose={onClose} />);
     const input = screen.getByTestId("scale-replicas");
     expect(input).toHaveValue(2);
     expect(screen.getByTestId("action-confirm")).toBeDisabled();
@@ -37,9 +37,9 @@ describe("ScaleDialog", () => {
   });
 
   it("shows the server's words when it refuses, and stays open", async () => {
-    serve(() => ({ status: 403, body: { kind: "Status", message: 'deployments.apps "web" is forbidden', code: 403 } }));
+    serve(() => refusal(403, 'deployments.apps "web" is forbidden'));
     const onClose = vi.fn();
-    renderPage(<ScaleDialog kind={Deployment} object={web} cluster="host" onClose={onClose} />);
+    renderAt(<ScaleDialog kind={Deployment} object={web} cluster="host" onClose={onClose} />);
     fireEvent.click(screen.getByRole("button", { name: "One replica more" }));
     fireEvent.click(screen.getByTestId("action-confirm"));
     expect(await screen.findByTestId("action-error")).toHaveTextContent('deployments.apps "web" is forbidden');
@@ -47,8 +47,8 @@ describe("ScaleDialog", () => {
   });
 
   it("refuses a negative count", () => {
-    serve(() => undefined);
-    renderPage(<ScaleDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
+    serve();
+    renderAt(<ScaleDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
     fireEvent.change(screen.getByTestId("scale-replicas"), { target: { value: "-1" } });
     expect(screen.getByTestId("action-confirm")).toBeDisabled();
     expect(screen.getByText("A whole number from 0 to 1000.")).toBeInTheDocument();
@@ -57,8 +57,8 @@ describe("ScaleDialog", () => {
 
 describe("RestartDialog", () => {
   it("stamps the pod template with the time, as kubectl rollout restart", async () => {
-    const calls = serve(() => ({ status: 200, body: {} }));
-    renderPage(<RestartDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
+    const calls = serve(() => json({}));
+    renderAt(<RestartDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
     fireEvent.click(screen.getByTestId("action-confirm"));
     await screen.findByTestId("action-done");
     expect(calls[0]).toMatchObject({ method: "PATCH", url: DEPLOYMENT, contentType: "application/merge-patch+json" });
@@ -70,8 +70,8 @@ describe("RestartDialog", () => {
 
 describe("flag dialogs", () => {
   it("pauses a Deployment's rollouts", async () => {
-    const calls = serve(() => ({ status: 200, body: {} }));
-    renderPage(<PauseDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
+    const calls = serve(() => json({}));
+    renderAt(<PauseDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
     fireEvent.click(screen.getByTestId("action-confirm"));
     await screen.findByTestId("action-done");
     expect(calls[0]).toMatchObject({ method: "PATCH", url: DEPLOYMENT, body: { spec: { paused: true } } });
@@ -79,8 +79,8 @@ describe("flag dialogs", () => {
 
   it("resumes a CronJob", async () => {
     const cron: K8sObject = { kind: "CronJob", metadata: { name: "nightly", namespace: "shop" }, spec: { suspend: true } };
-    const calls = serve(() => ({ status: 200, body: {} }));
-    renderPage(<UnsuspendDialog kind={CronJob} object={cron} cluster="host" onClose={vi.fn()} />);
+    const calls = serve(() => json({}));
+    renderAt(<UnsuspendDialog kind={CronJob} object={cron} cluster="host" onClose={vi.fn()} />);
     fireEvent.click(screen.getByTestId("action-confirm"));
     expect(await screen.findByTestId("action-done")).toHaveTextContent("nightly is resumed.");
     expect(calls[0]).toMatchObject({ url: "/clusters/host/apis/batch/v1/namespaces/shop/cronjobs/nightly", body: { spec: { suspend: false } } });
@@ -94,8 +94,8 @@ describe("RunNowDialog", () => {
       metadata: { name: "nightly", namespace: "shop", uid: "c-1" },
       spec: { jobTemplate: { metadata: { labels: { team: "a" } }, spec: { template: { spec: { containers: [{ name: "c" }] } } } } },
     };
-    const calls = serve(() => ({ status: 201, body: {} }));
-    renderPage(<RunNowDialog kind={CronJob} object={cron} cluster="host" onClose={vi.fn()} />);
+    const calls = serve(() => json({}, 201));
+    renderAt(<RunNowDialog kind={CronJob} object={cron} cluster="host" onClose={vi.fn()} />);
     fireEvent.change(screen.getByTestId("run-now-name"), { target: { value: "nightly-now" } });
     fireEvent.click(screen.getByTestId("action-confirm"));
     await screen.findByTestId("action-done");
@@ -116,8 +116,8 @@ describe("RunNowDialog", () => {
   });
 
   it("does not accept a name Kubernetes would refuse", () => {
-    serve(() => undefined);
-    renderPage(<RunNowDialog kind={CronJob} object={{ metadata: { name: "n", namespace: "s" } }} cluster="host" onClose={vi.fn()} />);
+    serve();
+    renderAt(<RunNowDialog kind={CronJob} object={{ metadata: { name: "n", namespace: "s" } }} cluster="host" onClose={vi.fn()} />);
     fireEvent.change(screen.getByTestId("run-now-name"), { target: { value: "Bad_Name" } });
     expect(screen.getByTestId("action-confirm")).toBeDisabled();
   });
@@ -125,13 +125,13 @@ describe("RunNowDialog", () => {
 
 describe("ScaleDialog on a ReplicaSet", () => {
   it("warns that its owner will set the count back", () => {
-    serve(() => undefined);
+    serve();
     const replicaSet: K8sObject = {
       kind: "ReplicaSet",
       metadata: { name: "web-1", namespace: "shop", ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d-1", controller: true }] },
       spec: { replicas: 1 },
     };
-    renderPage(<ScaleDialog kind={ReplicaSet} object={replicaSet} cluster="host" onClose={vi.fn()} />);
+    renderAt(<ScaleDialog kind={ReplicaSet} object={replicaSet} cluster="host" onClose={vi.fn()} />);
     expect(screen.getByText("It is managed by Deployment web, which will set the count back: scale that instead.")).toBeInTheDocument();
   });
 });

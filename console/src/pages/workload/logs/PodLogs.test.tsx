@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderPage } from "../testing";
+import { renderAt } from "@/test/harness";
 import { PodLogs } from "./PodLogs";
 
 // jsdom lays nothing out, so PatternFly's virtualized viewer would show no rows: a plain
@@ -65,7 +65,7 @@ afterEach(() => vi.unstubAllGlobals());
 describe("PodLogs", () => {
   it("follows the default container's log, showing lines as they come", async () => {
     const opened = serveLogs();
-    renderPage(<PodLogs cluster="host" pod={pod} />);
+    renderAt(<PodLogs cluster="host" pod={pod} />);
     await waitFor(() => expect(opened).toHaveLength(1));
     expect(opened[0].url).toBe("/clusters/host/api/v1/namespaces/shop/pods/web-1/log?container=web&follow=true&tailLines=1000");
     act(() => opened[0].write("first line\nsecond "));
@@ -78,7 +78,7 @@ describe("PodLogs", () => {
 
   it("switching container stops the old stream and starts another", async () => {
     const opened = serveLogs();
-    renderPage(<PodLogs cluster="host" pod={pod} />);
+    renderAt(<PodLogs cluster="host" pod={pod} />);
     await waitFor(() => expect(opened).toHaveLength(1));
     fireEvent.click(screen.getByTestId("logs-container"));
     fireEvent.click(await screen.findByText("sidecar"));
@@ -89,7 +89,7 @@ describe("PodLogs", () => {
 
   it("asks for timestamps, and for the previous instance without following", async () => {
     const opened = serveLogs();
-    renderPage(<PodLogs cluster="host" pod={pod} />);
+    renderAt(<PodLogs cluster="host" pod={pod} />);
     await waitFor(() => expect(opened).toHaveLength(1));
     fireEvent.click(screen.getByLabelText("Timestamps"));
     await waitFor(() => expect(opened.at(-1)?.url).toContain("timestamps=true"));
@@ -105,7 +105,7 @@ describe("PodLogs", () => {
         ? { status: 400, body: { kind: "Status", message: 'previous terminated container "web" in pod "web-1" not found', code: 400 } }
         : undefined,
     );
-    renderPage(<PodLogs cluster="host" pod={pod} />);
+    renderAt(<PodLogs cluster="host" pod={pod} />);
     fireEvent.click(screen.getByLabelText("Previous instance"));
     expect(await screen.findByTestId("logs-error")).toHaveTextContent('previous terminated container "web" in pod "web-1" not found');
   });
@@ -123,7 +123,7 @@ describe("PodLogs", () => {
     const click = vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
       expect(this.download).toBe("web-1-web.log");
     });
-    renderPage(<PodLogs cluster="host" pod={pod} />);
+    renderAt(<PodLogs cluster="host" pod={pod} />);
     await waitFor(() => expect(opened).toHaveLength(1));
     act(() => opened[0].write("a ✓\nb\n"));
     await waitFor(() => expect(lines()).toEqual(["a ✓", "b"]));

@@ -21,8 +21,8 @@ import { LogViewer, LogViewerSearch } from "@patternfly/react-log-viewer";
 import { useTranslation } from "react-i18next";
 import { describe } from "@/lib/api/errors";
 import type { K8sObject } from "@/lib/k8s/types";
-import { containersOf, defaultContainer } from "../containers";
-import { Picker } from "../Picker";
+import { containersOf, useContainer } from "../containers";
+import { ContainerPicker } from "../Picker";
 import { MAX_LINES } from "./lines";
 import { logPath, useLogStream, type LogStream } from "./logStreaming";
 
@@ -88,8 +88,7 @@ function Notices({ log, follow }: { log: LogStream; follow: boolean }) {
 export function PodLogs({ cluster, pod }: { cluster: string; pod: K8sObject }) {
   const { t } = useTranslation();
   const choices = useMemo(() => containersOf(pod), [pod]);
-  const [picked, setPicked] = useState<string | null>(null);
-  const container = picked && choices.some((choice) => choice.name === picked) ? picked : defaultContainer(pod, choices);
+  const [container, setPicked] = useContainer(pod, choices);
   const [follow, setFollow] = useState(true);
   const [previous, setPrevious] = useState(false);
   const [timestamps, setTimestamps] = useState(false);
@@ -105,16 +104,7 @@ export function PodLogs({ cluster, pod }: { cluster: string; pod: K8sObject }) {
       <ToolbarContent>
         <ToolbarGroup>
           <ToolbarItem>
-            <Picker
-              label={t("workload:container")}
-              value={container}
-              options={choices.map((choice) => ({
-                value: choice.name,
-                description: choice.role === "regular" ? undefined : t(`workload:containerRole.${choice.role}`),
-              }))}
-              onChange={setPicked}
-              testId="logs-container"
-            />
+            <ContainerPicker choices={choices} value={container} onChange={setPicked} testId="logs-container" />
           </ToolbarItem>
           <ToolbarItem alignSelf="center">
             <Toggle id="logs-follow" label={t("workload:logs.follow")} isChecked={following} isDisabled={previous} onChange={setFollow} />

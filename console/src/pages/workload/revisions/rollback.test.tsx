@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { Deployment } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderPage, serve } from "../testing";
+import { json, list, renderAt, serve } from "@/test/harness";
 import { RollbackDialog } from "./RollbackDialog";
 import RevisionsTab from "./RevisionsTab";
 
@@ -36,8 +36,8 @@ const SETS = [replicaSet("web-1", 1, "web:1"), replicaSet("web-3", 3, "web:3"), 
 
 function serveHistory(allowed = true) {
   return serve((call) => {
-    if (call.url.includes("/replicasets.apps")) return { status: 200, body: { items: SETS, totalItems: SETS.length } };
-    if (call.method === "PATCH") return { status: 200, body: {} };
+    if (call.url.includes("/replicasets.apps")) return list(SETS);
+    if (call.method === "PATCH") return json({});
     return undefined;
   }, allowed);
 }
@@ -47,7 +47,7 @@ afterEach(() => vi.unstubAllGlobals());
 describe("RollbackDialog", () => {
   it("lists the revisions newest first, the current one marked and not pickable", async () => {
     const calls = serveHistory();
-    renderPage(<RollbackDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
+    renderAt(<RollbackDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
     const rows = await screen.findAllByRole("row");
     expect(rows.slice(1).map((row) => row.getAttribute("data-revision"))).toEqual(["3", "2", "1"]);
     expect(within(rows[1]).getByTestId("revision-current")).toHaveTextContent("Current");
@@ -57,7 +57,7 @@ describe("RollbackDialog", () => {
 
   it("starts with the previous revision and shows what it would change", async () => {
     serveHistory();
-    renderPage(<RollbackDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
+    renderAt(<RollbackDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
     expect(await screen.findByTestId("revision-2")).toBeChecked();
     const diff = screen.getByTestId("diff");
     expect(diff.querySelector('[data-diff="removed"]')).toHaveTextContent("Removed: - image: web:3");
@@ -67,7 +67,7 @@ describe("RollbackDialog", () => {
 
   it("replaces the template with the picked revision's, without the hash label", async () => {
     const calls = serveHistory();
-    renderPage(<RollbackDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
+    renderAt(<RollbackDialog kind={Deployment} object={web} cluster="host" onClose={vi.fn()} />);
     fireEvent.click(await screen.findByTestId("revision-1"));
     expect(screen.getByTestId("action-confirm")).toHaveTextContent("Roll back to revision 1");
     fireEvent.click(screen.getByTestId("action-confirm"));
@@ -83,7 +83,7 @@ describe("RollbackDialog", () => {
 
   it("will not roll back a paused Deployment", async () => {
     serveHistory();
-    renderPage(<RollbackDialog kind={Deployment} object={{ ...web, spec: { ...web.spec, paused: true } }} cluster="host" onClose={vi.fn()} />);
+    renderAt(<RollbackDialog kind={Deployment} object={{ ...web, spec: { ...web.spec, paused: true } }} cluster="host" onClose={vi.fn()} />);
     await screen.findByTestId("revision-2");
     expect(screen.getByText("Rollouts of this Deployment are paused. Resume them before rolling back.")).toBeInTheDocument();
     expect(screen.getByTestId("action-confirm")).toBeDisabled();
@@ -93,7 +93,7 @@ describe("RollbackDialog", () => {
 describe("RevisionsTab", () => {
   it("offers rolling back to the revision looked at, when allowed", async () => {
     serveHistory();
-    renderPage(<RevisionsTab kind={Deployment} object={web} cluster="host" />);
+    renderAt(<RevisionsTab kind={Deployment} object={web} cluster="host" />);
     const button = await screen.findByTestId("revision-rollback");
     expect(button).toBeDisabled();
     fireEvent.click(screen.getByTestId("revision-1"));
@@ -105,7 +105,7 @@ describe("RevisionsTab", () => {
 
   it("shows the history without the button to those who may not patch", async () => {
     serveHistory(false);
-    renderPage(<RevisionsTab kind={Deployment} object={web} cluster="host" />);
+    renderAt(<RevisionsTab kind={Deployment} object={web} cluster="host" />);
     await screen.findByTestId("revisions");
     await waitFor(() => expect(screen.queryByTestId("revision-rollback")).not.toBeInTheDocument());
   });

@@ -1,8 +1,8 @@
 import { act, fireEvent, screen, waitFor } from "@testing-library/react";
 import { Pod } from "@/lib/k8s/kinds";
 import type { K8sObject } from "@/lib/k8s/types";
-import { renderPage, serve } from "../testing";
-import { encodeFrame } from "./channels";
+import { renderAt, serve } from "@/test/harness";
+import { FakeSocket } from "./FakeSocket";
 import TerminalTab, { shellContainers } from "./TerminalTab";
 
 // jsdom cannot draw a terminal: a stand-in records what would be drawn and lets the test type.
@@ -31,27 +31,6 @@ vi.mock("@xterm/xterm", () => ({
 }));
 vi.mock("@xterm/addon-fit", () => ({ FitAddon: class { fit() {} } }));
 
-class FakeSocket {
-  static made: FakeSocket[] = [];
-  readyState = 0;
-  binaryType = "blob";
-  sent: Uint8Array[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: (() => void) | null = null;
-  constructor(
-    readonly url: string,
-    readonly protocols: string[],
-  ) {
-    FakeSocket.made.push(this);
-  }
-  send(data: Uint8Array) {
-    this.sent.push(data);
-  }
-  close() {}
-}
-
 const pod: K8sObject = {
   kind: "Pod",
   metadata: { name: "web-1", namespace: "shop" },
@@ -79,35 +58,29 @@ afterEach(() => {
 
 describe("TerminalTab", () => {
   it("opens a shell over the exec socket, passes keystrokes and draws output", async () => {
-    serve(() => undefined);
-    renderPage(<TerminalTab kind={Pod} object={pod} cluster="host" />);
+    serve();
+    renderAt(<TerminalTab kind={Pod} object={pod} cluster="host" />);
     await waitFor(() => expect(FakeSocket.made).toHaveLength(1));
     const socket = FakeSocket.made[0];
     expect(socket.url).toContain("/clusters/host/api/v1/namespaces/shop/pods/web-1/exec?container=web&command=sh");
     expect(socket.protocols).toEqual(["base64url.bearer.authorization.k8s.io.dG9r", "v4.channel.k8s.io"]);
-    act(() => {
-      socket.readyState = 1;
-      socket.onopen?.();
-    });
+    act(() => socket.open());
     expect(screen.getByTestId("terminal-status")).toHaveAttribute("data-status", "connected");
     typed?.("ls\r");
     expect(socket.sent.map((frame) => frame[0])).toEqual([4, 0]);
-    act(() => socket.onmessage?.({ data: encodeFrame(1, "file.txt\r\n").buffer }));
+    act(() => socket.receive(1, "file.txt\r\n"));
     expect(drawn).toEqual(["file.txt\r\n"]);
   });
 
   it("tells the exit code when the shell ends, and reconnects", async () => {
-    serve(() => undefined);
-    renderPage(<TerminalTab kind={Pod} object={pod} cluster="host" />);
+    serve();
+    renderAt(<TerminalTab kind={Pod} object={pod} cluster="host" />);
     await waitFor(() => expect(FakeSocket.made).toHaveLength(1));
     const socket = FakeSocket.made[0];
     act(() => {
-      socket.readyState = 1;
-      socket.onopen?.();
-      socket.onmessage?.({
-        data: encodeFrame(3, JSON.stringify({ status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "3" }] } })).buffer,
-      });
-      socket.onclose?.({ code: 1000, reason: "" });
+      socket.open();
+      socket.receive(3, JSON.stringify({ status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "3" }] } }));
+      socket.end(1000);
     });
     expect(screen.getByTestId("terminal-ended")).toHaveTextContent("The shell exited with code 3.");
     fireEvent.click(screen.getByTestId("terminal-reconnect"));
@@ -116,8 +89,8 @@ describe("TerminalTab", () => {
   });
 
   it("says so when it cannot connect", async () => {
-    serve(() => undefined);
-    renderPage(<TerminalTab kind={Pod} object={pod} cluster="host" />);
+    serve();
+    renderAt(<TerminalTab kind={Pod} object={pod} cluster="host" />);
     await waitFor(() => expect(FakeSocket.made).toHaveLength(1));
     act(() => FakeSocket.made[0].onerror?.());
     expect(screen.getByTestId("terminal-ended")).toHaveTextContent("Cannot connect to the container");
@@ -125,15 +98,15 @@ describe("TerminalTab", () => {
   });
 
   it("is not offered to those who may not exec", async () => {
-    serve(() => undefined, false);
-    renderPage(<TerminalTab kind={Pod} object={pod} cluster="host" />);
+    serve(undefined, false);
+    renderAt(<TerminalTab kind={Pod} object={pod} cluster="host" />);
     expect(await screen.findByTestId("terminal-forbidden")).toHaveTextContent("You may not open a shell here");
     expect(FakeSocket.made).toHaveLength(0);
   });
 
   it("waits for a running pod", async () => {
-    serve(() => undefined);
-    renderPage(<TerminalTab kind={Pod} object={{ ...pod, status: { phase: "Succeeded" } }} cluster="host" />);
+    serve();
+    renderAt(<TerminalTab kind={Pod} object={{ ...pod, status: { phase: "Succeeded" } }} cluster="host" />);
     expect(await screen.findByTestId("terminal-not-running")).toHaveTextContent("this one is Succeeded");
   });
 });

@@ -12,8 +12,8 @@ import { ErrorState, Loading } from "@/components/States";
 import { accessKey, can, type AccessCheck } from "@/lib/api/access";
 import type { DetailTabProps } from "@/lib/extensions/types";
 import type { K8sObject } from "@/lib/k8s/types";
-import { containersOf, defaultContainer, type ContainerChoice } from "../containers";
-import { Picker } from "../Picker";
+import { containersOf, useContainer, type ContainerChoice } from "../containers";
+import { ContainerPicker } from "../Picker";
 import type { SessionEnd } from "./execSession";
 import { Terminal } from "./Terminal";
 
@@ -75,8 +75,7 @@ export default function TerminalTab({ object, cluster }: DetailTabProps) {
   const check: AccessCheck = { cluster, verb: "create", resource: "pods", subresource: "exec", namespace, name };
   const access = useQuery({ queryKey: accessKey(check), queryFn: () => can(check), staleTime: 5 * 60_000 });
   const choices = useMemo(() => shellContainers(object), [object]);
-  const [picked, setPicked] = useState<string | null>(null);
-  const container = picked && choices.some((choice) => choice.name === picked) ? picked : defaultContainer(object, choices);
+  const [container, setPicked] = useContainer(object, choices);
   const [attempt, setAttempt] = useState(0);
   const [state, setState] = useState<State>({ phase: "connecting" });
 
@@ -102,13 +101,9 @@ export default function TerminalTab({ object, cluster }: DetailTabProps) {
       <Toolbar>
         <ToolbarContent>
           <ToolbarItem>
-            <Picker
-              label={t("workload:container")}
+            <ContainerPicker
+              choices={choices}
               value={container}
-              options={choices.map((choice) => ({
-                value: choice.name,
-                description: choice.role === "regular" ? undefined : t(`workload:containerRole.${choice.role}`),
-              }))}
               onChange={(value) => {
                 setPicked(value);
                 restart();

@@ -1,47 +1,5 @@
-import { encodeFrame } from "./channels";
 import { ExecSession, type ExecHandlers } from "./execSession";
-
-/** Stands in for the browser's WebSocket: records what is sent, lets the test play the server. */
-class FakeSocket {
-  static last: FakeSocket;
-  readyState = 0;
-  binaryType = "blob";
-  sent: Uint8Array[] = [];
-  closed = false;
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  onerror: (() => void) | null = null;
-
-  constructor(
-    readonly url: string,
-    readonly protocols: string[],
-  ) {
-    FakeSocket.last = this;
-  }
-
-  send(data: Uint8Array) {
-    this.sent.push(data);
-  }
-
-  close() {
-    this.closed = true;
-  }
-
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-
-  receive(channel: number, text: string) {
-    this.onmessage?.({ data: encodeFrame(channel, text).buffer });
-  }
-
-  end(code: number, reason = "") {
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-}
+import { FakeSocket } from "./FakeSocket";
 
 function handlers(): ExecHandlers & { output: string[] } {
   const output: string[] = [];
@@ -56,7 +14,7 @@ function handlers(): ExecHandlers & { output: string[] } {
 function start(token: string | null = "tok") {
   const h = handlers();
   const session = new ExecSession("ws://h/exec", token, h, (url, protocols) => new FakeSocket(url, protocols) as unknown as WebSocket);
-  return { session, h, socket: FakeSocket.last };
+  return { session, h, socket: FakeSocket.made[FakeSocket.made.length - 1] };
 }
 
 const decoded = (frame: Uint8Array) => [frame[0], new TextDecoder().decode(frame.subarray(1))];

@@ -2,13 +2,13 @@
 // carries the Namespace the tenant API expects, and a refusal stays in the dialog.
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { fakeAtoll, json, problem, renderAt } from "@/pages/platform/testing";
+import { json, problem, renderAt, serve } from "@/test/harness";
 import { CreateProjectDialog } from "./CreateProjectDialog";
 
 vi.setConfig({ testTimeout: 20_000 });
 
 function open(answer = (_path: string) => json({ metadata: { name: "shop-dev" } }, 201)) {
-  const calls = fakeAtoll((call) => (call.method === "POST" ? answer(call.path) : undefined));
+  const calls = serve((call) => (call.method === "POST" ? answer(call.url) : undefined));
   const onClose = vi.fn();
   renderAt(<CreateProjectDialog workspace="shop" clusters={["host", "edge"]} onClose={onClose} />);
   return { calls, onClose };
@@ -29,7 +29,7 @@ it("posts the project to the chosen cluster of the workspace", async () => {
   await userEvent.click(screen.getByTestId("project-submit"));
   await waitFor(() => expect(onClose).toHaveBeenCalled());
   const post = calls.find((call) => call.method === "POST");
-  expect(post?.path).toBe("/kapis/tenant.atoll.io/v1alpha1/workspaces/shop/clusters/edge/namespaces");
+  expect(post?.url).toBe("/kapis/tenant.atoll.io/v1alpha1/workspaces/shop/clusters/edge/namespaces");
   expect(post?.body).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop-dev", annotations: { "atoll.io/alias": "Shop (dev)" } } });
 });
 

@@ -2,24 +2,24 @@
 // offered only when allowed, and a delete that needs the name typed.
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { fakeAtoll, json, renderAt } from "@/pages/platform/testing";
+import { json, renderAt, reviewed, serve } from "@/test/harness";
 import ProjectsPage from "./ProjectsPage";
 
 vi.setConfig({ testTimeout: 20_000 });
 
 const project = { metadata: { name: "shop-dev", annotations: { "atoll.io/alias": "Dev", "atoll.io/creator": "jane" } }, status: { phase: "Active" } };
 
-function serve(allowed: boolean) {
-  return fakeAtoll((call) => {
-    if (call.path.endsWith("/workspaces/shop/clusters")) return json({ items: [{ metadata: { name: "host" } }] });
-    if (call.path.endsWith("/clusters/host/namespaces")) return json({ items: [project] });
+function serveProjects(allowed: boolean) {
+  return serve((call) => {
+    if (call.url.endsWith("/workspaces/shop/clusters")) return json({ items: [{ metadata: { name: "host" } }] });
+    if (call.url.endsWith("/clusters/host/namespaces")) return json({ items: [project] });
     if (call.method === "DELETE") return json({});
     return undefined;
   }, allowed);
 }
 
 it("lists the projects with links to their overview, and offers create when allowed", async () => {
-  serve(true);
+  serveProjects(true);
   renderAt(<ProjectsPage />, "/workspaces/shop/projects", "/workspaces/:workspace/projects");
   const link = await screen.findByTestId("link-shop-dev");
   expect(link).toHaveAttribute("href", "/clusters/host/projects/shop-dev/overview");
@@ -27,17 +27,16 @@ it("lists the projects with links to their overview, and offers create when allo
 });
 
 it("offers neither create nor delete to those not allowed", async () => {
-  const calls = serve(false);
+  serveProjects(false);
   renderAt(<ProjectsPage />, "/workspaces/shop/projects", "/workspaces/:workspace/projects");
   await screen.findByTestId("link-shop-dev");
-  await waitFor(() => expect(calls.filter((call) => call.path.endsWith("/accessreviews")).length).toBeGreaterThan(0));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await reviewed();
   expect(screen.queryByTestId("create-project")).not.toBeInTheDocument();
   expect(screen.queryByRole("button", { name: "Kebab toggle" })).not.toBeInTheDocument();
 });
 
 it("deletes a project only once its name is typed", async () => {
-  const calls = serve(true);
+  const calls = serveProjects(true);
   renderAt(<ProjectsPage />, "/workspaces/shop/projects", "/workspaces/:workspace/projects");
   const row = (await screen.findByTestId("link-shop-dev")).closest("tr") as HTMLElement;
   await userEvent.click(await within(row).findByRole("button", { name: "Kebab toggle" }));
@@ -46,5 +45,5 @@ it("deletes a project only once its name is typed", async () => {
   await userEvent.type(screen.getByLabelText("Type shop-dev to confirm"), "shop-dev");
   await userEvent.click(screen.getByTestId("confirm-delete"));
   await waitFor(() => expect(calls.some((call) => call.method === "DELETE")).toBe(true));
-  expect(calls.find((call) => call.method === "DELETE")?.path).toBe("/kapis/tenant.atoll.io/v1alpha1/workspaces/shop/clusters/host/namespaces/shop-dev");
+  expect(calls.find((call) => call.method === "DELETE")?.url).toBe("/kapis/tenant.atoll.io/v1alpha1/workspaces/shop/clusters/host/namespaces/shop-dev");
 });
