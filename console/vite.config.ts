@@ -54,7 +54,21 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 4096,
     // Monaco's chunks take their time to compress; a build need not say so each time.
-    rolldownOptions: { checks: { pluginTimings: false } },
+    rolldownOptions: {
+      checks: { pluginTimings: false },
+      output: {
+        // The framework every page stands on, in one file rather than sixty: browsers open
+        // six connections per host, so many small chunks queue up before the first page.
+        codeSplitting: {
+          groups: [
+            {
+              name: "framework",
+              test: /node_modules[\\/](react|react-dom|scheduler|react-router|@tanstack[\\/]react-query|@tanstack[\\/]query-core|i18next|react-i18next|@patternfly[\\/]react-(core|styles|icons|table|tokens)|focus-trap|tabbable|tslib|@popperjs)[\\/]/,
+            },
+          ],
+        },
+      },
+    },
   },
   // Workers are not scanned for pre-bundling: the YAML worker's CommonJS dependency, and
   // Monaco's worker runtime (else the first editor opened reloads the page). Dev only.

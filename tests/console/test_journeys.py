@@ -31,6 +31,12 @@ def accessible(page: Page, name: str) -> None:
     screenshots(page, name)
 
 
+def done(page: Page) -> None:
+    """The action's dialog says it is done, then closes by itself."""
+    expect(page.locator('[data-testid="action-done"]')).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
 def choose_action(page: Page, action: str) -> None:
     page.click('[data-testid="actions"]')
     page.click(f'[data-testid="action-{action}"]')
@@ -101,7 +107,7 @@ def test_administrator_deploys_scales_debugs_and_rolls_back(admin_page: Page) ->
     choose_action(page, "workload.scale")
     page.fill('[data-testid="scale-replicas"]', "2")
     page.click('[data-testid="action-confirm"]')
-    page.click('[data-testid="action-close"]')
+    done(page)
     expect(pods).to_have_count(2, timeout=60_000)
 
     # The pod list, then one pod: its logs (the readiness probe's requests, which
@@ -126,7 +132,7 @@ def test_administrator_deploys_scales_debugs_and_rolls_back(admin_page: Page) ->
     page.goto(f"{PROJECT_URL}/deployments.apps/web")
     choose_action(page, "workload.restart")
     page.click('[data-testid="action-confirm"]')
-    page.click('[data-testid="action-close"]')
+    done(page)
     page.click('[data-testid="tab-workload.revisions"]')
     expect(page.locator('[data-testid="revision-2"]')).to_be_visible(timeout=30_000)
     choose_action(page, "workload.rollback")
@@ -134,7 +140,7 @@ def test_administrator_deploys_scales_debugs_and_rolls_back(admin_page: Page) ->
     dialog.locator('[data-testid="revision-1"]').click()
     expect(dialog.locator('[data-testid="diff"]')).to_contain_text("restartedAt")
     page.click('[data-testid="action-confirm"]')
-    page.click('[data-testid="action-close"]')
+    done(page)
     expect(page.locator('[data-testid="revision-3"]')).to_be_visible(timeout=30_000)
     screenshots(page, "deployment-revisions")
 

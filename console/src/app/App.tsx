@@ -5,7 +5,7 @@
  */
 import { StrictMode, lazy, Suspense, type ReactNode } from "react";
 import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
-import { createBrowserRouter, Navigate, Outlet, RouterProvider, useParams, type RouteObject } from "react-router-dom";
+import { createBrowserRouter, matchPath, Navigate, Outlet, RouterProvider, useParams, type RouteObject } from "react-router-dom";
 import { api } from "@/lib/api/client";
 import { ApiError } from "@/lib/api/errors";
 import { all, DisabledComponents } from "@/lib/extensions/registry";
@@ -14,7 +14,7 @@ import { Loading } from "@/components/States";
 import { Shell } from "./Shell";
 import { Login } from "./Login";
 import { RequireSession } from "./RequireSession";
-import { LazyPart } from "./LazyPage";
+import { LazyPart, preload } from "./LazyPage";
 
 const Home = lazy(() => import("./Home"));
 
@@ -57,6 +57,22 @@ function Components({ children }: { children: ReactNode }) {
   });
   const off = new Set((switched.data?.items ?? []).filter((item) => item.enabled === false).map((item) => item.name));
   return <DisabledComponents.Provider value={off}>{children}</DisabledComponents.Provider>;
+}
+
+/**
+ * Loads the code of the page at `pathname`, beside the app's own. The app renders once it is
+ * in (main.tsx waits, a little): else the page would be asked for only after the app's first
+ * render, and React shows a fallback it then holds for a moment.
+ */
+export function warm(pathname: string): Promise<void> {
+  const loading: Promise<void>[] = [];
+  for (const extension of all()) {
+    if (extension.type !== "page") continue;
+    if (matchPath({ path: `${AREA_PREFIX[extension.area]}/${extension.path}`, end: true }, pathname)) {
+      loading.push(preload(extension.load));
+    }
+  }
+  return Promise.all(loading).then(() => undefined);
 }
 
 export function routes(): RouteObject[] {

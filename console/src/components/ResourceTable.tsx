@@ -4,7 +4,7 @@
  * scrolls smoothly; the total may be any size since the server pages. Selected rows can be
  * deleted together, offered only to those allowed to delete.
  */
-import { useMemo, useRef, useState, type ReactNode } from "react";
+import { memo, useCallback, useMemo, useRef, useState, type ReactElement, type ReactNode } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import {
   Button,
@@ -88,6 +88,42 @@ function RowActions({ items }: { items: IAction[] }) {
   return items.length ? <ActionsColumn items={items} /> : null;
 }
 
+interface RowProps<T extends K8sObject> {
+  object: T;
+  index: number;
+  columns: Column<T>[];
+  link?(object: T): string | undefined;
+  actions?(object: T): IAction[];
+  selectable: boolean;
+  selected: boolean;
+  onSelect(key: string, on: boolean): void;
+}
+
+/**
+ * One row, rendered again only when its object (a watch event), its selection or the
+ * columns change: scrolling moves the window of rows without re-rendering the ones in it.
+ */
+const Row = memo(function Row<T extends K8sObject>({ object, index, columns, link, actions, selectable, selected, onSelect }: RowProps<T>) {
+  const key = `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
+  return (
+    <Tr data-row={object.metadata.name} style={{ height: ROW_HEIGHT }}>
+      {selectable && (
+        <Td select={{ rowIndex: index, isSelected: selected, onSelect: (_event, isSelecting) => onSelect(key, isSelecting) }} />
+      )}
+      {columns.map((column) => (
+        <Td key={column.id} dataLabel={column.title}>
+          {column.id === "name" && link ? nameColumn(column.title, link).render(object) : column.render(object)}
+        </Td>
+      ))}
+      {actions && (
+        <Td isActionCell>
+          <RowActions items={actions(object)} />
+        </Td>
+      )}
+    </Tr>
+  );
+}) as <T extends K8sObject>(props: RowProps<T>) => ReactElement;
+
 export function ResourceTable<T extends K8sObject>(props: ResourceTableProps<T>) {
   const { kind, scope, columns, link, actions, toolbar, bulkDelete, ariaLabel } = props;
   const { t } = useTranslation();
@@ -130,6 +166,16 @@ export function ResourceTable<T extends K8sObject>(props: ResourceTableProps<T>)
     overscan: 10,
   });
   const selectable = Boolean(bulkDelete && mayDelete);
+  const toggle = useCallback(
+    (key: string, on: boolean) =>
+      setSelected((now) => {
+        const next = new Set(now);
+        if (on) next.add(key);
+        else next.delete(key);
+        return next;
+      }),
+    [],
+  );
   const sortIndex = columns.findIndex((column) => column.sort === sortBy);
 
   const sortParams = (column: Column<T>, index: number): ThProps["sort"] | undefined =>
@@ -230,32 +276,17 @@ export function ResourceTable<T extends K8sObject>(props: ResourceTableProps<T>)
               const object = items[row.index];
               const key = keyOf(object);
               return (
-                <Tr key={key} data-row={object.metadata.name} style={{ height: ROW_HEIGHT }}>
-                  {selectable && (
-                    <Td
-                      select={{
-                        rowIndex: row.index,
-                        isSelected: selected.has(key),
-                        onSelect: (_event, isSelecting) => {
-                          const next = new Set(selected);
-                          if (isSelecting) next.add(key);
-                          else next.delete(key);
-                          setSelected(next);
-                        },
-                      }}
-                    />
-                  )}
-                  {columns.map((column) => (
-                    <Td key={column.id} dataLabel={column.title}>
-                      {column.id === "name" && link ? nameColumn(column.title, link).render(object) : column.render(object)}
-                    </Td>
-                  ))}
-                  {actions && (
-                    <Td isActionCell>
-                      <RowActions items={actions(object)} />
-                    </Td>
-                  )}
-                </Tr>
+                <Row
+                  key={key}
+                  object={object}
+                  index={row.index}
+                  columns={columns}
+                  link={link}
+                  actions={actions}
+                  selectable={selectable}
+                  selected={selected.has(key)}
+                  onSelect={toggle}
+                />
               );
             })}
             {padBottom > 0 && (
