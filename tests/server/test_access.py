@@ -11,6 +11,7 @@ from pathlib import Path
 
 import kubernetes
 import kubernetes.stream
+import pytest
 import websocket
 import yaml
 from tests.conftest import KUBECTL
@@ -249,7 +250,9 @@ def test_changes_and_refusals_are_audited_without_secrets(atoll: Atoll) -> None:
     assert mallory.get(events, timeout=10).status_code == 403
 
 
-def test_exec_and_logs_pass_the_proxy(atoll: Atoll, tmp_path: Path) -> None:
+def test_exec_and_logs_pass_the_proxy(
+    atoll: Atoll, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     admin = as_user(login(atoll))
     pod = {
         "apiVersion": "v1",
@@ -275,9 +278,9 @@ def test_exec_and_logs_pass_the_proxy(atoll: Atoll, tmp_path: Path) -> None:
     kubeconfig.write_text(
         admin.get(f"{atoll.url}/kapis/resources.atoll.io/v1alpha1/users/admin/kubeconfig").text
     )
-    core = kubernetes.client.CoreV1Api(
-        kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
-    )
+    client = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
+    request.addfinalizer(client.close)  # a pooled socket collected later is a ResourceWarning
+    core = kubernetes.client.CoreV1Api(client)
     assert eventually(lambda: core.read_namespaced_pod_log("shell", "default")) == "up\n"
     resp = kubernetes.stream.stream(
         core.connect_get_namespaced_pod_exec,

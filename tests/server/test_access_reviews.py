@@ -94,12 +94,13 @@ def test_kubectl_auth_can_i_answers_for_the_user(
 
 
 def test_the_kubernetes_client_gets_reviews_answered_for_its_user(
-    atoll: Atoll, web: dict[str, requests.Session], tmp_path: Path
+    atoll: Atoll, web: dict[str, requests.Session], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     config = _kubeconfig(atoll, web["rv-viewer"], "rv-viewer", tmp_path / "viewer.yaml")
-    api = kubernetes.client.AuthorizationV1Api(
-        kubernetes.config.new_client_from_config(config_file=str(config))
-    )
+    # Closed at the end: its pooled socket, collected later, is a ResourceWarning (an error).
+    client = kubernetes.config.new_client_from_config(config_file=str(config))
+    request.addfinalizer(client.close)
+    api = kubernetes.client.AuthorizationV1Api(client)
 
     def ask(verb: str, resource: str, group: str = "") -> Any:
         attributes = kubernetes.client.V1ResourceAttributes(
