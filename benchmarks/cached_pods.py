@@ -31,7 +31,7 @@ import aiohttp
 import orjson
 
 from .atoll_up import atoll_up, login
-from .client import JSON, RequestFailed, open_session, percentile, run_workers
+from .client import MERGE_PATCH, RequestFailed, open_session, percentile, run_workers, send
 from .context import Context
 from .objects import namespace, pod, pod_status
 from .results import Row
@@ -47,7 +47,6 @@ QUERY = "/kapis/resources.atoll.io/v1alpha1/pods?name=web&sortBy=createTime&limi
 PAGE = 50
 WARM = 10
 BASELINE_RUNS = 5
-MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 MB = 1024 * 1024
 _TIMEOUT = 120.0  # a crash, not a figure, beyond this
 
@@ -64,30 +63,18 @@ async def _fill(cluster: ServerProcess, pods: int) -> tuple[int, float]:
     async with open_session(cluster) as session:
 
         async def create_namespace(name: str) -> None:
-            await _send(session, "POST", "/api/v1/namespaces", orjson.dumps(namespace(name)))
+            await send(session, "POST", "/api/v1/namespaces", orjson.dumps(namespace(name)))
 
         async def create_pod(index: int) -> None:
             base = f"/api/v1/namespaces/{names[index % spaces]}/pods"
             name = _pod_name(index)
-            await _send(session, "POST", base, orjson.dumps(pod(name, index=index)))
+            await send(session, "POST", base, orjson.dumps(pod(name, index=index)))
             status = orjson.dumps(pod_status(index=index))
-            await _send(session, "PATCH", f"{base}/{name}/status", status, MERGE_PATCH)
+            await send(session, "PATCH", f"{base}/{name}/status", status, MERGE_PATCH)
 
         await run_workers(names, create_namespace)
         await run_workers(range(pods), create_pod)
     return spaces, time.perf_counter() - started
-
-
-async def _send(
-    session: aiohttp.ClientSession,
-    method: str,
-    path: str,
-    body: bytes,
-    headers: dict[str, str] = JSON,
-) -> None:
-    async with session.request(method, path, data=body, headers=headers) as resp:
-        if resp.status >= 300:
-            raise RequestFailed(f"{method} {path}: {resp.status} {(await resp.read())[:300]!r}")
 
 
 async def _timed(session: aiohttp.ClientSession, url: str) -> tuple[float, int, bytes]:

@@ -37,6 +37,7 @@ __all__ = [
 
 CONNECTIONS = 16
 JSON = {"Content-Type": "application/json"}
+MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,6 +79,19 @@ async def post_json(session: aiohttp.ClientSession, path: str, body: bytes) -> b
         if resp.status >= 300:
             raise RequestFailed(f"POST {path}: {resp.status} {data[:300]!r}")
         return data
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    method: str,
+    path: str,
+    body: bytes,
+    headers: dict[str, str] = JSON,
+) -> None:
+    """A write whose answer is not needed; raise unless 2xx."""
+    async with session.request(method, path, data=body, headers=headers) as resp:
+        if resp.status >= 300:
+            raise RequestFailed(f"{method} {path}: {resp.status} {(await resp.read())[:300]!r}")
 
 
 async def ensure_namespace(session: aiohttp.ClientSession, name: str) -> None:

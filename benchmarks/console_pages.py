@@ -39,7 +39,7 @@ import orjson
 from playwright.async_api import Browser, Page, async_playwright
 
 from .atoll_up import Atoll, atoll_up, login
-from .client import JSON, RequestFailed, open_session, run_workers
+from .client import MERGE_PATCH, RequestFailed, open_session, run_workers, send
 from .context import Context
 from .objects import namespace, pod, pod_status
 from .results import Row
@@ -53,7 +53,6 @@ TARGET_FIRST_PAGE_S = 1.5
 TARGET_STATUS_S = 1.0
 CHROMIUM = "/usr/bin/chromium"
 DIST = Path(__file__).resolve().parents[1] / "console" / "dist"
-MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 _TIMEOUT_MS = 120_000
 
 # Records, in the page, when the first list row appears and when a row's status word changes.
@@ -85,30 +84,17 @@ _OBSERVER = """
 async def _fill(cluster: ServerProcess, pods: int) -> float:
     started = time.perf_counter()
     async with open_session(cluster) as session:
-        await _send(session, "POST", "/api/v1/namespaces", namespace(NAMESPACE))
+        await send(session, "POST", "/api/v1/namespaces", orjson.dumps(namespace(NAMESPACE)))
         base = f"/api/v1/namespaces/{NAMESPACE}/pods"
 
         async def create(index: int) -> None:
             name = f"pod-{index:06d}"
-            await _send(session, "POST", base, pod(name, index=index))
-            await _send(
-                session, "PATCH", f"{base}/{name}/status", pod_status(index=index), MERGE_PATCH
-            )
+            await send(session, "POST", base, orjson.dumps(pod(name, index=index)))
+            status = orjson.dumps(pod_status(index=index))
+            await send(session, "PATCH", f"{base}/{name}/status", status, MERGE_PATCH)
 
         await run_workers(range(pods), create)
     return time.perf_counter() - started
-
-
-async def _send(
-    session: aiohttp.ClientSession,
-    method: str,
-    path: str,
-    body: dict[str, Any],
-    headers: dict[str, str] = JSON,
-) -> None:
-    async with session.request(method, path, data=orjson.dumps(body), headers=headers) as resp:
-        if resp.status >= 300:
-            raise RequestFailed(f"{method} {path}: {resp.status} {(await resp.read())[:300]!r}")
 
 
 def _gzipped(url: str) -> int:
@@ -208,7 +194,7 @@ async def _status_changes(
             failed = index % 2 == 0
             status = _failed_status() if failed else pod_status(index=0)
             sent = time.time()
-            await _send(session, "PATCH", path, status, MERGE_PATCH)
+            await send(session, "PATCH", path, orjson.dumps(status), MERGE_PATCH)
             floor.append(await asyncio.wait_for(seen.get(), 30) - sent)
             await page.wait_for_function(f"window.__atoll.changes.length > {index}", timeout=30_000)
             at = await page.evaluate(f"window.__atoll.changes[{index}].at")
