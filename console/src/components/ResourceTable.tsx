@@ -92,7 +92,6 @@ interface RowProps<T extends K8sObject> {
   object: T;
   index: number;
   columns: Column<T>[];
-  link?(object: T): string | undefined;
   actions?(object: T): IAction[];
   selectable: boolean;
   selected: boolean;
@@ -103,7 +102,7 @@ interface RowProps<T extends K8sObject> {
  * One row, rendered again only when its object (a watch event), its selection or the
  * columns change: scrolling moves the window of rows without re-rendering the ones in it.
  */
-const Row = memo(function Row<T extends K8sObject>({ object, index, columns, link, actions, selectable, selected, onSelect }: RowProps<T>) {
+const Row = memo(function Row<T extends K8sObject>({ object, index, columns, actions, selectable, selected, onSelect }: RowProps<T>) {
   const key = `${object.metadata.namespace ?? ""}/${object.metadata.name}`;
   return (
     <Tr data-row={object.metadata.name} style={{ height: ROW_HEIGHT }}>
@@ -112,7 +111,7 @@ const Row = memo(function Row<T extends K8sObject>({ object, index, columns, lin
       )}
       {columns.map((column) => (
         <Td key={column.id} dataLabel={column.title}>
-          {column.id === "name" && link ? nameColumn(column.title, link).render(object) : column.render(object)}
+          {column.render(object)}
         </Td>
       ))}
       {actions && (
@@ -166,6 +165,11 @@ export function ResourceTable<T extends K8sObject>(props: ResourceTableProps<T>)
     overscan: 10,
   });
   const selectable = Boolean(bulkDelete && mayDelete);
+  // The name column links to `link` (one column set per change of either, not per render).
+  const linked = useMemo(
+    () => (link ? columns.map((column) => (column.id === "name" ? nameColumn<T>(column.title, link) : column)) : columns),
+    [columns, link],
+  );
   const toggle = useCallback(
     (key: string, on: boolean) =>
       setSelected((now) => {
@@ -280,8 +284,7 @@ export function ResourceTable<T extends K8sObject>(props: ResourceTableProps<T>)
                   key={key}
                   object={object}
                   index={row.index}
-                  columns={columns}
-                  link={link}
+                  columns={linked}
                   actions={actions}
                   selectable={selectable}
                   selected={selected.has(key)}

@@ -20,7 +20,7 @@ export function ResourceList({ kind, cluster, namespace, title }: { kind: Kind; 
   const view = useView(kind.resource);
   const mayCreate = useCan({ cluster, verb: "create", group: kind.group, resource: kind.plural, namespace });
   const link = (object: K8sObject) => detailPath(cluster, kind.resource, object.metadata.name, object.metadata.namespace);
-  const columns: Column[] = [nameColumn(t("name"), link)];
+  const columns: Column[] = [nameColumn(t("name"))];
   if (kind.namespaced && !namespace) {
     columns.push({ id: "namespace", title: t("namespace"), render: (object) => object.metadata.namespace });
   }
