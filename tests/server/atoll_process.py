@@ -105,8 +105,15 @@ def http() -> requests.Session:
 
 
 def admin_password(atoll: Atoll) -> str:
-    (shown,) = [x for x in atoll.lines if x.startswith(PASSWORD_LINE)]
-    return shown.removeprefix(PASSWORD_LINE)
+    """The generated password ``atoll up`` shows once. It is shown when the admin is made, which
+    may be after the URL: the host cluster and the CRDs come first."""
+    shown = eventually(
+        lambda: [x for x in atoll.lines if x.startswith(PASSWORD_LINE)],
+        timeout=60,
+        what="atoll up showing the admin password",
+    )
+    assert len(shown) == 1, shown
+    return shown[0].removeprefix(PASSWORD_LINE)
 
 
 def token(atoll: Atoll, **form: str) -> requests.Response:
