@@ -25,6 +25,7 @@ from tests.server.atoll_process import (
 from tests.waiting import eventually
 
 SELF_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+RULES_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
 REVIEWS = f"{IAM}/accessreviews"
 ME = f"{IAM}/me"
 
@@ -167,6 +168,103 @@ def test_bad_reviews_are_bad_requests_and_nobody_may_ask(atoll: Atoll) -> None:
     assert protobuf.status_code == 415
     anonymous = http().post(f"{atoll.url}{SELF_REVIEWS}", json={}, timeout=10)
     assert anonymous.status_code == 401 and anonymous.json()["kind"] == "Status"
+
+
+def _kubectl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(KUBECTL), f"--kubeconfig={config}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _rows(listing: str) -> dict[str, str]:
+    """``kubectl auth can-i --list``'s table as {resource or URL: verbs}."""
+    header, *lines = listing.splitlines()
+    urls, verbs = header.index("Non-Resource URLs"), header.index("Verbs")
+    rows = {}
+    for line in lines:
+        resource, url = line[:urls].strip(), line[urls:].split()[0].strip("[]")
+        rows[resource or url] = line[verbs:].strip()
+    return rows
+
+
+def test_kubectl_lists_what_the_user_may_do_in_a_namespace(
+    atoll: Atoll, web: dict[str, requests.Session], tmp_path: Path
+) -> None:
+    viewer = _kubeconfig(atoll, web["rv-viewer"], "rv-viewer", tmp_path / "viewer.yaml")
+    outsider = _kubeconfig(atoll, web["rv-out"], "rv-out", tmp_path / "out.yaml")
+    listed = _kubectl(viewer, "auth", "can-i", "--list", "-n", "rv-web")
+    assert listed.returncode == 0, listed.stderr
+    rows = _rows(listed.stdout)
+    assert rows["*.*"] == "[get list watch]"  # the project viewer's role, not Atoll's own
+    assert rows["selfsubjectaccessreviews.authorization.k8s.io"] == "[create]"
+    assert rows["selfsubjectreviews.authentication.k8s.io"] == "[create]"
+    assert rows["/version"] == "[get]"
+    assert len(rows) == len(listed.stdout.splitlines()) - 1  # each rule once
+    elsewhere = _rows(_kubectl(viewer, "auth", "can-i", "--list", "-n", "default").stdout)
+    assert "*.*" not in elsewhere and "selfsubjectrulesreviews.authorization.k8s.io" in elsewhere
+    outside = _rows(_kubectl(outsider, "auth", "can-i", "--list", "-n", "rv-web").stdout)
+    assert "*.*" not in outside and "/api/*" in outside
+
+
+def test_rules_reviews_list_every_level_and_need_a_namespace(
+    atoll: Atoll, web: dict[str, requests.Session]
+) -> None:
+    operator, admin = web["rv-operator"], as_user(login(atoll))
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview"}
+    asked = {**body, "spec": {"namespace": "rv-web"}}
+    answer = operator.post(f"{atoll.url}/clusters/host{RULES_REVIEWS}", json=asked, timeout=10)
+    assert answer.status_code == 201, answer.text
+    review = answer.json()
+    assert (review["kind"], review["spec"]) == ("SelfSubjectRulesReview", {"namespace": "rv-web"})
+    assert review["status"]["incomplete"] is False
+    granted = review["status"]["resourceRules"]
+    workloads = [r for r in granted if r["apiGroups"] == [""] and "pods/exec" in r["resources"]]
+    assert [r["verbs"] for r in workloads] == [["*"]]  # the project operator's role
+    paths = review["status"]["nonResourceRules"]
+    assert [r["verbs"] for r in paths if "/api" in r["nonResourceURLs"]] == [["get"]]
+    everything = admin.post(f"{atoll.url}{RULES_REVIEWS}", json=asked, timeout=10).json()
+    assert {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]} in everything["status"][
+        "resourceRules"
+    ]  # platform-admin's grant reaches every namespace
+    unknown = operator.post(f"{atoll.url}/clusters/nowhere{RULES_REVIEWS}", json=asked, timeout=10)
+    assert unknown.status_code == 201
+    assert unknown.json()["status"]["incomplete"] is True
+    assert "nowhere" in unknown.json()["status"]["evaluationError"]
+    for bad in (body, {**body, "spec": {"namespace": 3}}, {"kind": "Pod", "spec": {}}, []):
+        refused = operator.post(f"{atoll.url}{RULES_REVIEWS}", json=bad, timeout=10)
+        assert refused.status_code == 400, refused.text
+        assert (refused.json()["kind"], refused.json()["reason"]) == ("Status", "BadRequest")
+    anonymous = http().post(f"{atoll.url}{RULES_REVIEWS}", json=asked, timeout=10)
+    assert anonymous.status_code == 401
+
+
+def test_who_am_i_is_answered_as_kubectl_auth_whoami_asks(
+    atoll: Atoll, web: dict[str, requests.Session], tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The official client's SelfSubjectReview, the request of ``kubectl auth whoami``
+    (kubectl 1.28 and later; Debian's kubectl is 1.20, without the command)."""
+    config = _kubeconfig(atoll, web["rv-viewer"], "rv-viewer", tmp_path / "viewer.yaml")
+    client = kubernetes.config.new_client_from_config(config_file=str(config))
+    request.addfinalizer(client.close)
+    review = kubernetes.client.AuthenticationV1Api(client).create_self_subject_review(
+        kubernetes.client.V1SelfSubjectReview()
+    )
+    assert review.status.user_info.username == "rv-viewer"
+    assert review.status.user_info.groups == ["system:authenticated"]
+    operator = web["rv-operator"]
+    for version in ("v1", "v1beta1", "v1alpha1"):
+        url = f"{atoll.url}/clusters/host/apis/authentication.k8s.io/{version}/selfsubjectreviews"
+        answer = operator.post(url, timeout=10)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["apiVersion"] == f"authentication.k8s.io/{version}"
+        assert answer.json()["status"]["userInfo"]["username"] == "rv-operator"
+    url = f"{atoll.url}/apis/authentication.k8s.io/v1/selfsubjectreviews"
+    wrong = operator.post(url, json={"kind": "SelfSubjectAccessReview"}, timeout=10)
+    assert wrong.status_code == 400 and wrong.json()["reason"] == "BadRequest"
+    assert http().post(url, timeout=10).status_code == 401
 
 
 def test_the_console_asks_many_questions_at_once(

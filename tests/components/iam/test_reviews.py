@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from atoll.components.iam.authorizing import RoleAuthorizer
+from atoll.components.iam.authorizing import BASIC_RULES, RoleAuthorizer, Rules
 from atoll.components.iam.reviews import AccessReview, AccessReviews, review_info
 from atoll.errors import BadRequest
 from atoll.kube.informers import InformerFactory
@@ -166,14 +166,37 @@ def test_every_user_may_ask_about_itself_whatever_its_roles() -> None:
         ("POST", "/clusters/prod/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"),
         ("POST", "/kapis/iam.atoll.io/v1alpha1/accessreviews"),
         ("GET", "/kapis/iam.atoll.io/v1alpha1/me"),
+        ("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"),
+        ("POST", "/clusters/prod/apis/authentication.k8s.io/v1/selfsubjectreviews"),
     ):
         info = request_info(method, path)
         assert authorizer.decide(nobody, info).allowed, path
         assert not authorizer.decide(ANONYMOUS, info).allowed, path
     for method, path in (
-        ("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"),  # the cluster's
         ("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews"),  # about anyone
         ("DELETE", "/kapis/iam.atoll.io/v1alpha1/accessreviews"),
         ("GET", "/kapis/iam.atoll.io/v1alpha1/me/password"),
     ):
         assert not authorizer.decide(nobody, request_info(method, path)).allowed, path
+
+
+def test_a_listing_of_rules_says_each_once() -> None:
+    """Roles of several levels grant the same often; a rules review lists it once, and
+    kubectl's row per path shows no path twice."""
+    pods = {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}
+    rules = Rules(
+        [
+            *BASIC_RULES,
+            pods,
+            {**pods, "resourceNames": []},  # the same rule, spelt with an empty list
+            {"verbs": ["get"], "nonResourceURLs": ["/api", "/healthz"]},
+            {"verbs": ["get", "post"], "nonResourceURLs": ["/api"]},
+        ]
+    )
+    assert rules.resource_rules().count(pods) == 1
+    paths = rules.non_resource_rules()
+    assert [p["verbs"] for p in paths] == [["get"], ["get", "post"]]
+    assert (
+        paths[0]["nonResourceURLs"].count("/api") == 1 and "/healthz" in paths[0]["nonResourceURLs"]
+    )
+    assert not Rules([]).incomplete

@@ -14,15 +14,19 @@ of its Groups) allows it, looked for level by level:
 
 A user may also always read its own User, change its own password and get its own
 kubeconfig, as in KubeSphere; read the API's discovery documents, as Kubernetes'
-``system:discovery`` allows; and ask what it may do (SelfSubjectAccessReviews, which Atoll
-answers itself, and their batches) and who it is, as Kubernetes' ``system:basic-user``
-allows. Everything is answered from informers' caches, so a check
-costs microseconds and a change of roles is in force as soon as the watch brings it.
+``system:discovery`` allows; and ask whether and what it may do (SelfSubjectAccessReviews,
+their batches, SelfSubjectRulesReviews: Atoll answers them itself, ``rules_for`` listing the
+rules of every level) and who it is, as Kubernetes' ``system:basic-user`` allows.
+Everything is answered from informers' caches, so a check costs microseconds and a change of
+roles is in force as soon as the watch brings it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
 
 from atoll.kube.client import Object, ResourceType
 from atoll.kube.informers import Informer, InformerFactory
@@ -32,6 +36,7 @@ from .crds import GROUP, VERSION
 from .rbac import any_rule_allows, subject_keys, subjects_of
 
 __all__ = [
+    "BASIC_RULES",
     "CLUSTER_ROLES",
     "CLUSTER_ROLE_BINDINGS",
     "GLOBAL_ROLES",
@@ -43,6 +48,7 @@ __all__ = [
     "WORKSPACE_ROLES",
     "WORKSPACE_ROLE_BINDINGS",
     "RoleAuthorizer",
+    "Rules",
 ]
 
 GLOBAL_ROLES = ResourceType(GROUP, VERSION, "globalroles", "GlobalRole", False)
@@ -234,6 +240,30 @@ class RoleAuthorizer:
             where += f" of cluster {info.cluster}"
         return Decision(False, f'user "{who.name}" cannot {info.verb} {what}{where}')
 
+    def rules_for(self, who: Principal, namespace: str, cluster: str = HOST_CLUSTER) -> Rules:
+        """Every rule that grants ``who`` something in ``namespace`` of ``cluster``, level by
+        level as ``decide`` looks (platform, cluster, the namespace's workspace, the project),
+        after what every user may (``BASIC_RULES``): what a SelfSubjectRulesReview lists.
+        ``incomplete`` when the cluster's RBAC is not known (yet), as Kubernetes says when it
+        could not read every binding."""
+        roles = [self._global_role_of(b) for b in _bindings(self._global_bindings, who)]
+        rbac = self._rbac(cluster)
+        if rbac is not None:
+            roles += [rbac.role_of(b) for b in _bindings(rbac.cluster_bindings, who)]
+            workspace = rbac.workspace_of(namespace)
+            roles += [
+                self._global_role_of(b)
+                for b in _bindings(self._workspace_bindings, who)
+                if workspace and _label(b, WORKSPACE_OF_ROLE) == workspace
+            ]
+            roles += [
+                rbac.role_of(b, namespace)
+                for b in _bindings(rbac.role_bindings, who)
+                if (b.get("metadata") or {}).get("namespace") == namespace
+            ]
+        granted = [*BASIC_RULES, *(r for role in roles if role for r in role.get("rules") or ())]
+        return Rules(granted, incomplete=rbac is None)
+
     def visible_namespaces(self, who: Principal, info: RequestInfo) -> set[str] | None:
         """Where ``who`` may do ``info`` (a list, say) in ``info.cluster``, namespace by
         namespace: None when everywhere (a platform or cluster grant), else the namespaces
@@ -306,13 +336,60 @@ def _discovery(info: RequestInfo) -> bool:
 
 
 # What every user may ask about itself, by (prefix, API group, resource) → verbs: whether it
-# may do something, in any cluster (reviews answered by Atoll; never ones a cluster would
-# answer for Atoll's own identity, such as SelfSubjectRulesReviews), and who it is.
+# may do something and what it may do, in any cluster, and who it is. Atoll answers all of
+# them (``reviews``, ``whoami``): a cluster would answer for Atoll's own identity.
 _ABOUT_ONESELF = {
     ("apis", "authorization.k8s.io", "selfsubjectaccessreviews"): frozenset({"create"}),
+    ("apis", "authorization.k8s.io", "selfsubjectrulesreviews"): frozenset({"create"}),
+    ("apis", "authentication.k8s.io", "selfsubjectreviews"): frozenset({"create"}),
     ("kapis", "iam.atoll.io", "accessreviews"): frozenset({"create"}),
     ("kapis", "iam.atoll.io", "me"): frozenset({"get", "list"}),
 }
+
+
+# The same, and discovery, as RBAC rules: what a rules review lists for every user (as
+# Kubernetes lists system:basic-user's and system:discovery's rules).
+BASIC_RULES: tuple[Object, ...] = (
+    {
+        "verbs": ["create"],
+        "apiGroups": ["authorization.k8s.io"],
+        "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+    },
+    {
+        "verbs": ["create"],
+        "apiGroups": ["authentication.k8s.io"],
+        "resources": ["selfsubjectreviews"],
+    },
+    {"verbs": ["get"], "nonResourceURLs": [u for p in _DISCOVERY for u in (p, f"{p}/*")]},
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The RBAC rules granting a user something in one namespace (``rules_for``)."""
+
+    rules: list[Object]
+    incomplete: bool = False
+
+    def resource_rules(self) -> list[Object]:
+        """The rules about resources, as a SelfSubjectRulesReview's ``resourceRules``."""
+        fields = ("verbs", "apiGroups", "resources", "resourceNames")
+        found: dict[bytes, Object] = {}  # each once: roles of several levels often repeat
+        for rule in self.rules:
+            if rule.get("resources"):
+                kept = {k: rule[k] for k in fields if rule.get(k)}
+                found.setdefault(orjson.dumps(kept, option=orjson.OPT_SORT_KEYS), kept)
+        return list(found.values())
+
+    def non_resource_rules(self) -> list[Object]:
+        """The rules about paths, as a SelfSubjectRulesReview's ``nonResourceRules``: one
+        per set of verbs, each path once (kubectl lists a row per path)."""
+        urls: dict[tuple[str, ...], dict[str, None]] = {}
+        for rule in self.rules:
+            if rule.get("nonResourceURLs"):
+                verbs = tuple(rule.get("verbs") or ())
+                urls.setdefault(verbs, {}).update(dict.fromkeys(rule["nonResourceURLs"]))
+        return [{"verbs": list(v), "nonResourceURLs": list(u)} for v, u in urls.items()]
 
 
 def _about_oneself(info: RequestInfo) -> bool:

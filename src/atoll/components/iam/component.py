@@ -53,6 +53,7 @@ class _Started:
     mapper: Later[IdentityMapper] = field(default_factory=Later)
     oidc: Later[dict[str, OidcClient]] = field(default_factory=Later)
     pipeline: Later[Pipeline] = field(default_factory=Later)
+    rules: Later[RoleAuthorizer] = field(default_factory=Later)
     authenticator: TokenAuthenticator | None = None
     authorizer: RoleAuthorizer | None = None
     providers: list[PasswordProvider] = field(default_factory=list)
@@ -155,6 +156,7 @@ def component() -> Component:
         context.pipeline.visible_workspaces = authorizer.visible_workspaces
         context.pipeline.object_hooks[("iam.atoll.io", "users")] = user_hook(started.client)
         started.pipeline.set(context.pipeline)
+        started.rules.set(authorizer)
 
     async def run(context: ComponentContext) -> None:
         assert started.factory is not None, "run after start"
@@ -181,7 +183,7 @@ def component() -> Component:
             ),
             users_router(started.client, started.issuer, lambda: started.secure),
             me_router(started.client),
-            reviews_router(started.pipeline),
+            reviews_router(started.pipeline, started.rules),
         ),
         crds=CRDS,
         start=start,

@@ -11,6 +11,11 @@
   the review with ``status: {allowed, denied, reason}``, 201 as in Kubernetes (Atoll's
   authorizer is the only one, so a refusal is final: ``denied`` is ``not allowed``). A body
   that is not a review is a 400 Status.
+- ``POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews`` (and under
+  ``/clusters/{cluster}``): a SelfSubjectRulesReview, as ``kubectl auth can-i --list``
+  sends: every rule that grants the caller something in ``spec.namespace`` (required, as in
+  Kubernetes) of that cluster, from the roles of every level (``RoleAuthorizer.rules_for``).
+  ``incomplete`` (with an ``evaluationError``) while the cluster's roles are not known.
 - ``POST /kapis/iam.atoll.io/v1alpha1/accessreviews`` ``{"reviews": [{"cluster", "verb",
   "group", "resource", "subresource", "name", "namespace"}, …]}``: up to 200 questions at
   once, so the console shows only what a user may do; ``{"results": [{"allowed",
@@ -44,12 +49,16 @@ from atoll.server.access import (
 )
 from atoll.server.problems import validation_problem
 
-__all__ = ["MAX_REVIEWS", "AccessReview", "review_info", "reviews_router"]
+from .authorizing import RoleAuthorizer
+
+__all__ = ["MAX_REVIEWS", "AccessReview", "review_info", "reviews_router", "rules_namespace"]
 
 SELF_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+RULES_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
 ACCESS_REVIEWS = "/kapis/iam.atoll.io/v1alpha1/accessreviews"
 API_VERSION = "authorization.k8s.io/v1"
 KIND = "SelfSubjectAccessReview"
+RULES_KIND = "SelfSubjectRulesReview"
 MAX_REVIEWS = 200
 _RESOURCE_FIELDS = ("namespace", "verb", "group", "version", "resource", "subresource", "name")
 _PATH_FIELDS = ("path", "verb")
@@ -72,11 +81,11 @@ def _strings(found: object, where: str, fields: tuple[str, ...]) -> dict[str, st
     return values
 
 
-def _spec(review: object) -> dict[str, Any]:
+def _spec(review: object, kind: str = KIND) -> dict[str, Any]:
     if not isinstance(review, dict):
-        raise BadRequest(f"the body must be a {KIND} object")
-    if (review.get("kind") or KIND, review.get("apiVersion") or API_VERSION) != (KIND, API_VERSION):
-        raise BadRequest(f"the body must be a {KIND} of {API_VERSION}")
+        raise BadRequest(f"the body must be a {kind} object")
+    if (review.get("kind") or kind, review.get("apiVersion") or API_VERSION) != (kind, API_VERSION):
+        raise BadRequest(f"the body must be a {kind} of {API_VERSION}")
     spec = review.get("spec")
     if not isinstance(spec, dict):
         raise BadRequest("spec must be an object")
@@ -113,10 +122,21 @@ def review_info(review: object, cluster: str = HOST_CLUSTER) -> tuple[RequestInf
     return info, {"nonResourceAttributes": {k: v for k, v in given.items() if v}}
 
 
-async def _read_review(request: Request) -> object:
+def rules_namespace(review: object) -> str:
+    """The namespace a SelfSubjectRulesReview asks about; ``BadRequest`` when it is not
+    one, or names none."""
+    namespace = _spec(review, RULES_KIND).get("namespace")
+    if not isinstance(namespace, str):
+        raise BadRequest("spec.namespace must be a string")
+    if not namespace:
+        raise BadRequest("spec.namespace is required: the namespace to list the rules in")
+    return namespace
+
+
+async def _read_review(request: Request, kind: str = KIND) -> object:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type and not media_type.endswith("json"):
-        raise UnsupportedMediaType(f"a {KIND} is sent as JSON, not {media_type}")
+        raise UnsupportedMediaType(f"a {kind} is sent as JSON, not {media_type}")
     try:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError:
@@ -126,6 +146,18 @@ async def _read_review(request: Request) -> object:
 def _status(error: ApiError) -> Response:
     body = orjson.dumps(error.to_status())
     return Response(body, status_code=error.code, media_type="application/json")
+
+
+def _answer(kind: str, spec: dict[str, Any], status: dict[str, Any]) -> Response:
+    """A review as Kubernetes answers one: created (201), never stored."""
+    review = {
+        "kind": kind,
+        "apiVersion": API_VERSION,
+        "metadata": {"creationTimestamp": None},
+        "spec": spec,
+        "status": status,
+    }
+    return Response(orjson.dumps(review), status_code=201, media_type="application/json")
 
 
 # -- the console's batches ------------------------------------------------------------------
@@ -197,7 +229,9 @@ class _BadInputIsBadRequest(APIRoute):
         return handling
 
 
-def reviews_router(pipeline: Callable[[], Pipeline]) -> APIRouter:
+def reviews_router(
+    pipeline: Callable[[], Pipeline], authorizer: Callable[[], RoleAuthorizer]
+) -> APIRouter:
     router = APIRouter(tags=["access reviews"], route_class=_BadInputIsBadRequest)
 
     async def self_review(request: Request) -> Response:
@@ -207,23 +241,28 @@ def reviews_router(pipeline: Callable[[], Pipeline]) -> APIRouter:
         except ApiError as error:
             return _status(error)
         decision = await pipeline().authorize(principal_of(request), info)
-        review = {
-            "kind": KIND,
-            "apiVersion": API_VERSION,
-            "metadata": {"creationTimestamp": None},
-            "spec": spec,
-            "status": {
-                "allowed": decision.allowed,
-                "denied": not decision.allowed,
-                "reason": decision.reason,
-            },
+        status = {"allowed": decision.allowed, "denied": not decision.allowed}
+        return _answer(KIND, spec, {**status, "reason": decision.reason})
+
+    async def rules_review(request: Request) -> Response:
+        cluster = request.path_params.get("cluster", HOST_CLUSTER)
+        try:
+            namespace = rules_namespace(await _read_review(request, RULES_KIND))
+        except ApiError as error:
+            return _status(error)
+        rules = authorizer().rules_for(principal_of(request), namespace, cluster)
+        status: dict[str, Any] = {
+            "resourceRules": rules.resource_rules(),
+            "nonResourceRules": rules.non_resource_rules(),
+            "incomplete": rules.incomplete,
         }
-        return Response(orjson.dumps(review), status_code=201, media_type="application/json")
+        if rules.incomplete:
+            status["evaluationError"] = f'the roles of cluster "{cluster}" are not known yet'
+        return _answer(RULES_KIND, {"namespace": namespace}, status)
 
     for base in ("", "/clusters/{cluster}"):  # the host's, and any cluster's by name
-        router.add_api_route(
-            base + SELF_REVIEWS, self_review, methods=["POST"], include_in_schema=False
-        )
+        for path, answer in ((SELF_REVIEWS, self_review), (RULES_REVIEWS, rules_review)):
+            router.add_api_route(base + path, answer, methods=["POST"], include_in_schema=False)
 
     @router.post(
         ACCESS_REVIEWS,
