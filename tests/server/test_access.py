@@ -118,6 +118,25 @@ def test_disabled_users_and_revoked_tokens_stop_working(atoll: Atoll) -> None:
     assert revoked.status_code == 200
     eventually(lambda: ivan.get(f"{atoll.url}{USERS}/ivan", timeout=10).status_code == 401)
 
+    # Logging out revokes the refresh token: it renews nothing, at once.
+    tokens = (
+        http()
+        .post(
+            f"{atoll.url}/oauth/token",
+            data={"grant_type": "password", "username": "ivan", "password": "Secret-pass-1"},
+            timeout=10,
+        )
+        .json()
+    )
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    renewed = http().post(f"{atoll.url}/oauth/token", data=refresh, timeout=10)
+    assert renewed.status_code == 200, renewed.text
+    out = http().post(f"{atoll.url}/oauth/revoke", data={"token": tokens["refresh_token"]})
+    assert out.status_code == 200
+    refused = http().post(f"{atoll.url}/oauth/token", data=refresh, timeout=10)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert "revoked" in refused.json()["detail"]
+
 
 def _disable(atoll: Atoll, name: str) -> None:
     admin = as_user(login(atoll))

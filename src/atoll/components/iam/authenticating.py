@@ -27,7 +27,7 @@ from .admin import USERS
 from .identity.mapping import GROUP_BINDINGS
 from .tokens import InvalidToken, TokenIssuer
 
-__all__ = ["REVOKED", "TokenAuthenticator", "revoke"]
+__all__ = ["REVOKED", "TokenAuthenticator", "is_revoked", "revoke"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +109,17 @@ async def revoke(client: KubeClient, claims: dict[str, Any]) -> None:
         except Conflict:
             continue  # another revocation landed meanwhile: merge with it
     logger.warning("revoking a token kept conflicting; it expires on its own at %d", expires)
+
+
+async def is_revoked(client: KubeClient, token_id: str) -> bool:
+    """Whether the token ``token_id`` is revoked, read from the store (not an informer): a
+    refresh token is used rarely, and one revoked by logging out must not be good for the
+    moment the watch takes to bring the revocation."""
+    try:
+        found = await client.get(CONFIG_MAPS, REVOKED[1], namespace=REVOKED[0])
+    except NotFound:
+        return False
+    return token_id in (found.get("data") or {})
 
 
 def _alive(value: str, now: int) -> bool:

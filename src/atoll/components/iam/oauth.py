@@ -28,7 +28,7 @@ from atoll.kube.client import KubeClient, Object
 from atoll.server.problems import problem
 
 from .admin import USERS
-from .authenticating import revoke
+from .authenticating import is_revoked, revoke
 from .identity import NotMapped, PasswordProvider, ProviderUnavailable
 from .identity.mapping import IdentityMapper
 from .logins import LoginLimiter
@@ -217,6 +217,8 @@ def oauth_router(
                 claims = issuer().verify(form.get("refresh_token", ""), "refresh")
             except InvalidToken as why:
                 return _error(400, "invalid_grant", f"the refresh token is not valid: {why}")
+            if await is_revoked(client(), str(claims.get("jti", ""))):
+                return _error(400, "invalid_grant", "the refresh token was revoked")
             user = await user_named(str(claims["sub"]))
             if user is None or _disabled(user):
                 return _error(400, "invalid_grant", "the user is gone or disabled")
