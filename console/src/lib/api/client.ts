@@ -1,10 +1,10 @@
 /**
  * Requests to Atoll: the access token is attached, error answers become `ApiError`, and a 401
- * ends the session. Kubernetes paths of a cluster go through `/clusters/{cluster}`; the
+ * renews the token once and sends the request again (a refused renewal ends the session). Kubernetes paths of a cluster go through `/clusters/{cluster}`; the
  * cached list API is `/kapis/resources.atoll.io/v1alpha1`.
  */
 import { ApiError, readError } from "./errors";
-import { accessToken, currentTokens, expire } from "./session";
+import { accessToken, currentTokens, expire, refresh } from "./session";
 
 export type Json = Record<string, unknown>;
 
@@ -28,7 +28,7 @@ export function withQuery(path: string, query?: RequestOptions["query"]): string
   return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
 }
 
-export async function request<T = Json>(path: string, options: RequestOptions = {}): Promise<T> {
+export async function request<T = Json>(path: string, options: RequestOptions = {}, retried = false): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = await accessToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -49,9 +49,18 @@ export async function request<T = Json>(path: string, options: RequestOptions = 
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError(0, error instanceof Error ? error.message : String(error));
   }
-  // A refused token ends the session, unless it is no longer the session's (a request sent
-  // before the user logged in again).
-  if (response.status === 401 && token && currentTokens()?.accessToken === token) expire();
+  if (response.status === 401 && token) {
+    // A refused access token is renewed once with the refresh token (a refused refresh ends
+    // the session), and the request is sent again with the new one; so is a request sent
+    // with a token renewed meanwhile, or before the user logged in again.
+    if (!retried) {
+      if (currentTokens()?.accessToken === token) await refresh();
+      const now = currentTokens();
+      if (now && now.accessToken !== token) return request<T>(path, options, true);
+    } else if (currentTokens()?.accessToken === token) {
+      expire(); // refused even when fresh: the user was disabled, or the token revoked
+    }
+  }
   if (!response.ok) throw await readError(response);
   if (options.text) return (await response.text()) as T;
   if (response.status === 204) return {} as T;
