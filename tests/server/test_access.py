@@ -242,6 +242,9 @@ def test_changes_and_refusals_are_audited_without_secrets(atoll: Atoll) -> None:
         "metadata": {"name": "audited"},
         "stringData": {"token": "never-in-the-trail"},
     }
+    question = {"reviews": [{"verb": "create", "resource": "secrets", "namespace": "default"}]}
+    asked = admin.post(f"{atoll.url}/kapis/iam.atoll.io/v1alpha1/accessreviews", json=question)
+    assert asked.status_code == 200  # a question, not a change: not in the trail
     made = admin.post(f"{atoll.url}/api/v1/namespaces/default/secrets", json=secret, timeout=10)
     assert made.status_code == 201
     events = f"{atoll.url}/kapis/auditing.atoll.io/v1alpha1/events"
@@ -266,6 +269,7 @@ def test_changes_and_refusals_are_audited_without_secrets(atoll: Atoll) -> None:
     )
     trail = "".join(p.read_text() for p in (atoll.data_dir / "audit").glob("*.jsonl"))
     assert "never-in-the-trail" not in trail
+    assert "accessreviews" not in trail  # written before the secret's creation, had it been
     assert mallory.get(events, timeout=10).status_code == 403
 
 

@@ -316,6 +316,10 @@ class Pipeline:
     visible_workspaces: Callable[[Principal, RequestInfo], set[str] | None] = lambda who, info: (
         set()
     )
+    # Requests that change nothing though their verb is a write (a review is a create that
+    # asks a question): not audited when allowed, so a console asking what to offer on every
+    # page does not bury the changes in the trail. Refusals are audited all the same.
+    unaudited: list[Callable[[RequestInfo], bool]] = field(default_factory=list)
     # Consulted by the cluster proxy before each create, update or patch it passes on.
     admission: list[Admission] = field(default_factory=list)
     # Per (API group, resource): what the cluster proxy does to such objects.

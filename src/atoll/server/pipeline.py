@@ -127,7 +127,7 @@ class RequestPipeline:
                 return
         scope["atoll.principal"] = who
         scope["atoll.request_info"] = info
-        if info.verb not in MUTATING or not self.pipeline.audit_sinks:
+        if not self._audited(info):
             await self.app(scope, receive, send)
             return
         answered = {"code": 500}
@@ -143,6 +143,13 @@ class RequestPipeline:
             await self.app(scope, receive, sending)
         finally:
             self._audit(scope, info, who, answered["code"])
+
+    def _audited(self, info: RequestInfo) -> bool:
+        return (
+            info.verb in MUTATING
+            and bool(self.pipeline.audit_sinks)
+            and not any(test(info) for test in self.pipeline.unaudited)
+        )
 
     def _filtering(self, info: RequestInfo) -> bool:
         return any(test(info) for test in self.pipeline.filtering)

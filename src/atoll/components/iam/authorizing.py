@@ -49,6 +49,7 @@ __all__ = [
     "WORKSPACE_ROLE_BINDINGS",
     "RoleAuthorizer",
     "Rules",
+    "about_oneself",
 ]
 
 GLOBAL_ROLES = ResourceType(GROUP, VERSION, "globalroles", "GlobalRole", False)
@@ -208,7 +209,7 @@ class RoleAuthorizer:
             return Decision(True, "own user")
         if _discovery(info):
             return Decision(True, "discovery is open to every user")
-        if _about_oneself(info):
+        if about_oneself(info):
             return Decision(True, "every user may ask what it may do and who it is")
         for binding in _bindings(self._global_bindings, who):
             if any_rule_allows(self._global_role_of(binding), info):
@@ -392,7 +393,9 @@ class Rules:
         return [{"verbs": list(v), "nonResourceURLs": list(u)} for v, u in urls.items()]
 
 
-def _about_oneself(info: RequestInfo) -> bool:
+def about_oneself(info: RequestInfo) -> bool:
+    """Whether ``info`` asks about the caller itself (what it may do, who it is): allowed
+    to every user, and changing nothing."""
     verbs = _ABOUT_ONESELF.get((info.prefix, info.api_group, info.resource), frozenset())
     unscoped = not (info.name or info.subresource or info.namespace or info.workspace)
     return info.verb in verbs and unscoped

@@ -21,7 +21,7 @@ from atoll.server.components import Component, ComponentContext, Later, SecureEn
 
 from .admin import USERS, ensure_admin
 from .authenticating import TokenAuthenticator
-from .authorizing import RoleAuthorizer
+from .authorizing import RoleAuthorizer, about_oneself
 from .crds import CRDS
 from .identity import PasswordProvider
 from .identity.mapping import GROUP_BINDINGS, GROUPS, IdentityMapper
@@ -155,6 +155,7 @@ def component() -> Component:
         context.pipeline.visible_namespaces = authorizer.visible_namespaces
         context.pipeline.visible_workspaces = authorizer.visible_workspaces
         context.pipeline.object_hooks[("iam.atoll.io", "users")] = user_hook(started.client)
+        context.pipeline.unaudited.append(about_oneself)  # questions, not changes
         started.pipeline.set(context.pipeline)
         started.rules.set(authorizer)
 

@@ -23,7 +23,7 @@
   (``/kapis``) instead of the cluster's, and only there may ``workspace`` name a workspace
   (a workspace member's grants reach Atoll's workspace routes). Bad input is a 400 problem.
 
-Every logged-in user may ask, about itself only (``authorizing._about_oneself``).
+Every logged-in user may ask, about itself only (``authorizing.about_oneself``).
 """
 
 from __future__ import annotations

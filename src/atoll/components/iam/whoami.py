@@ -8,7 +8,7 @@ bindings match, ``system:authenticated`` included, as ``kubectl auth whoami`` sh
 ``passwordChangeRequired`` from its annotation (the console asks for a new password; a
 change through ``PUT …/users/{user}/password`` clears it), and ``provider``: the identity
 provider that mapped the user, or ``password`` for Atoll's own users. Every logged-in user
-may ask (``authorizing._about_oneself``); nobody else.
+may ask (``authorizing.about_oneself``); nobody else.
 
 ``POST /apis/authentication.k8s.io/{v1,v1beta1,v1alpha1}/selfsubjectreviews`` (and under
 ``/clusters/{cluster}``) answers ``status.userInfo`` with the caller's name and groups, as
