@@ -391,8 +391,15 @@ def test_structs_are_shared_definitions_with_patch_metadata(catalog: Catalog) ->
     }
     port = definitions["io.k8s.api.core.v1.ContainerPort"]["properties"]["containerPort"]
     assert port["type"] == "integer" and port["format"] == "int32"
+    # Quantities and int-or-strings are definitions of their own, referred to, as in kube.
     probe_port = definitions["io.k8s.api.core.v1.HTTPGetAction"]["properties"]["port"]
-    assert probe_port["format"] == "int-or-string"
+    int_or_string = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+    assert probe_port["$ref"] == f"#/definitions/{int_or_string}"
+    assert definitions[int_or_string]["format"] == "int-or-string"
+    limits = definitions["io.k8s.api.core.v1.ResourceRequirements"]["properties"]["limits"]
+    quantity = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+    assert limits["additionalProperties"] == {"$ref": f"#/definitions/{quantity}"}
+    assert definitions[quantity]["type"] == "string"
     finalizers = definitions["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]["properties"]
     assert finalizers["ownerReferences"]["x-kubernetes-patch-merge-key"] == "uid"
 

@@ -260,7 +260,36 @@ class BuiltinDefinitions:
             return {**schema, "additionalProperties": sub}
         if node.kind == "any":
             return {k: v for k, v in schema.items() if k != "type"}
+        if node.kind in _NAMED_PRIMITIVES:
+            name, body = _NAMED_PRIMITIVES[node.kind]
+            self.definitions.setdefault(name, dict(body))
+            return ref(name, schema.get("description"))
         return dict(schema)
+
+
+# Primitives kube publishes as definitions of their own, referred to (as it does) rather than
+# spelt out in place: a client tells a quantity (which takes ``cpu: 1`` as well as ``"1"``)
+# from any string only by its definition's name.
+_NAMED_PRIMITIVES: dict[str, tuple[str, dict[str, Any]]] = {
+    "quantity": (
+        "io.k8s.apimachinery.pkg.api.resource.Quantity",
+        {
+            "description": "A fixed-point number with an optional suffix: a binary (Ki, Mi, "
+            "Gi…) or decimal (m, k, M, G…) multiple, or an exponent (1e3). Written as a string "
+            'or a number: "500m", "1Gi", 2.',
+            "type": "string",
+        },
+    ),
+    "int-or-string": (
+        "io.k8s.apimachinery.pkg.util.intstr.IntOrString",
+        {
+            "description": "An integer or a string: a port number or a port name, a count or "
+            'a percentage ("25%").',
+            "type": "string",
+            "format": "int-or-string",
+        },
+    ),
+}
 
 
 def _kind_of(node: TypeNode | None) -> str:
