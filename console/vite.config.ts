@@ -84,8 +84,5 @@ export default defineConfig({
     globals: true,
     setupFiles: ["src/test/setup.ts"],
     css: false,
-    // PatternFly's class-name modules import their CSS: run them through Vite (which drops
-    // the CSS in tests) rather than Node, which cannot import a .css file.
-    server: { deps: { inline: [/@patternfly\/react-styles/] } },
   },
 });

@@ -119,7 +119,7 @@ export function podColumns(t: Translate): Column[] {
     { id: "ready", title: t("project:col.ready"), width: 10, render: (pod) => readyCount(pod) },
     { id: "restarts", title: t("project:col.restarts"), width: 10, render: (pod) => restarts(pod) },
     { id: "node", title: t("project:col.node"), render: (pod) => cell(pod.spec?.nodeName) },
-    { id: "ip", title: t("project:col.podIP"), width: 15, render: (pod) => cell(pod.status?.podIP) },
+    { id: "ip", title: t("project:col.podIP"), render: (pod) => cell(pod.status?.podIP) },
   ];
 }
 

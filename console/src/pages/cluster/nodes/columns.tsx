@@ -43,10 +43,10 @@ function NodeState({ node }: { node: K8sObject }) {
 
 export function nodeColumns(t: (key: string) => string): Column[] {
   return [
-    { id: "status", title: t("status"), width: 15, render: (node) => <NodeState node={node} /> },
-    { id: "roles", title: t("cluster:nodes.roles"), width: 15, render: (node) => nodeRoles(node).join(", ") || t("none") },
+    { id: "status", title: t("status"), width: 20, render: (node) => <NodeState node={node} /> },
+    { id: "roles", title: t("cluster:nodes.roles"), width: 10, render: (node) => nodeRoles(node).join(", ") || t("none") },
     { id: "version", title: t("cluster:nodes.version"), width: 10, render: (node) => node.status?.nodeInfo?.kubeletVersion ?? "" },
-    { id: "ip", title: t("cluster:nodes.internalIP"), width: 15, render: (node) => address(node, "InternalIP") },
+    { id: "ip", title: t("cluster:nodes.internalIP"), width: 10, render: (node) => address(node, "InternalIP") },
     { id: "cpu", title: t("cluster:nodes.cpu"), width: 10, render: (node) => cores(nodeAmounts(node, "allocatable").cpu) },
     { id: "memory", title: t("cluster:nodes.memory"), width: 10, render: (node) => bytes(nodeAmounts(node, "allocatable").memory) },
     { id: "pods", title: t("cluster:nodes.pods"), width: 10, render: (node) => <NodePods node={node} /> },
