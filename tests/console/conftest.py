@@ -6,11 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, expect, sync_playwright
 from tests.server.atoll_process import Atoll, start_atoll
 
 from .browser import CHROMIUM, ROOT
 from .isolation import isolated_chromium
+
+# An expectation waits for its condition and returns as soon as it holds; Playwright's default
+# of 5 s is short for a loaded CI machine (a lazily loaded page, a rollout's next pod), as the
+# actions' own 30 s default (browser.new_page) already allows.
+expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="module")
