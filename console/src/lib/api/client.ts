@@ -28,7 +28,11 @@ export function withQuery(path: string, query?: RequestOptions["query"]): string
   return text ? `${path}${path.includes("?") ? "&" : "?"}${text}` : path;
 }
 
-export async function request<T = Json>(path: string, options: RequestOptions = {}, retried = false): Promise<T> {
+export function request<T = Json>(path: string, options: RequestOptions = {}): Promise<T> {
+  return send<T>(path, options, false);
+}
+
+async function send<T>(path: string, options: RequestOptions, retried: boolean): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = await accessToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -56,7 +60,7 @@ export async function request<T = Json>(path: string, options: RequestOptions = 
     if (!retried) {
       if (currentTokens()?.accessToken === token) await refresh();
       const now = currentTokens();
-      if (now && now.accessToken !== token) return request<T>(path, options, true);
+      if (now && now.accessToken !== token) return send<T>(path, options, true);
     } else if (currentTokens()?.accessToken === token) {
       expire(); // refused even when fresh: the user was disabled, or the token revoked
     }
