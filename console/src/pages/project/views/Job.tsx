@@ -17,7 +17,7 @@ import { Containers } from "../parts/Containers";
 import { Facts, Section } from "../parts/Details";
 import { Fetched, Truncated } from "../parts/Fetched";
 import { ObjectTable } from "../parts/ObjectTable";
-import { PodSquares } from "../parts/PodSquares";
+import { Pods } from "../parts/Pods";
 import { ownedBy, selectorText } from "../related";
 
 function newestFirst(objects: K8sObject[]): K8sObject[] {
@@ -30,15 +30,7 @@ function JobPods({ job, cluster }: { job: K8sObject; cluster: string }) {
   const pods = useAll(Pod, { cluster, namespace: job.metadata.namespace ?? "", labelSelector: selector });
   return (
     <Fetched result={pods}>
-      {(page) => (
-        <>
-          <PodSquares pods={page.items} cluster={cluster} />
-          <div style={{ marginTop: 16 }}>
-            <ObjectTable kind={Pod} objects={newestFirst(page.items)} columns={podColumns(t)} cluster={cluster} label={t("project:col.pods")} empty={t("project:pods.none")} />
-          </div>
-          <Truncated shown={page.items.length} total={page.totalItems} />
-        </>
-      )}
+      {(page) => <Pods pods={newestFirst(page.items)} total={page.totalItems} cluster={cluster} columns={podColumns(t)} />}
     </Fetched>
   );
 }

@@ -14,10 +14,11 @@ import { Conditions, Labels, Metadata } from "@/pages/resources/Overview";
 import { podColumns, replicaSetColumns } from "../columns";
 import { Containers } from "../parts/Containers";
 import { Facts, Section } from "../parts/Details";
-import { Fetched, Truncated } from "../parts/Fetched";
+import { Fetched } from "../parts/Fetched";
 import { ObjectLink } from "../parts/Links";
 import { ObjectTable } from "../parts/ObjectTable";
 import { PodSquares } from "../parts/PodSquares";
+import { Pods } from "../parts/Pods";
 import { controllerOf, podsByOwner, replicaSetsOf, revisionOf, selectorText } from "../related";
 
 type Translate = (key: string, options?: Record<string, unknown>) => string;
@@ -118,20 +119,12 @@ export default function WorkloadOverview({ object, cluster }: DetailTabProps) {
         ) : (
           <Fetched result={pods}>
             {(page) => (
-              <>
-                <PodSquares pods={page.items} cluster={cluster} />
-                <div style={{ marginTop: 16 }}>
-                  <ObjectTable
-                    kind={Pod}
-                    objects={page.items}
-                    columns={object.kind === "Deployment" ? [...podColumns(t), ownerColumn(t, cluster)] : podColumns(t)}
-                    cluster={cluster}
-                    label={t("project:col.pods")}
-                    empty={t("project:pods.none")}
-                  />
-                </div>
-                <Truncated shown={page.items.length} total={page.totalItems} />
-              </>
+              <Pods
+                pods={page.items}
+                total={page.totalItems}
+                cluster={cluster}
+                columns={object.kind === "Deployment" ? [...podColumns(t), ownerColumn(t, cluster)] : podColumns(t)}
+              />
             )}
           </Fetched>
         )}
