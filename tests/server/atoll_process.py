@@ -94,6 +94,17 @@ def start_atoll(data_dir: Path, **env: str) -> Atoll:
     return atoll
 
 
+def kubectl_with(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """kubectl with the kubeconfig ``config`` (a user's own, from Atoll), not raising on a
+    refusal: the exit code and both streams are the test's to read."""
+    return subprocess.run(
+        [str(KUBECTL), f"--kubeconfig={config}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def http() -> requests.Session:
     """A client session. It asks for no keep-alive: the many sessions made for one request are
     never closed, and a pooled socket garbage-collected later is a ResourceWarning (an error

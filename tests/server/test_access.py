@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from pathlib import Path
 
 import kubernetes
@@ -14,12 +13,12 @@ import kubernetes.stream
 import pytest
 import websocket
 import yaml
-from tests.conftest import KUBECTL
 from tests.server.atoll_process import (
     USERS,
     Atoll,
     as_user,
     http,
+    kubectl_with,
     login,
     make_user,
     ready,
@@ -168,15 +167,6 @@ def test_passwords_are_changed_with_the_current_one_or_by_an_administrator(atoll
     assert judy.put(other, json={"password": "Taken-over-4"}, timeout=10).status_code == 403
 
 
-def _kubectl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KUBECTL), f"--kubeconfig={config}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_kubectl_works_through_atoll_with_a_users_own_kubeconfig(
     atoll: Atoll, tmp_path: Path
 ) -> None:
@@ -188,17 +178,17 @@ def test_kubectl_works_through_atoll_with_a_users_own_kubeconfig(
     assert config["clusters"][0]["cluster"]["server"].startswith("https://127.0.0.1:")
     assert "certificate-authority-data" in config["clusters"][0]["cluster"]
     (tmp_path / "kim.yaml").write_text(answer.text)
-    refused = _kubectl(tmp_path / "kim.yaml", "get", "namespaces")
+    refused = kubectl_with(tmp_path / "kim.yaml", "get", "namespaces")
     assert refused.returncode != 0 and "Forbidden" in refused.stderr, refused.stderr
     assert 'User "kim" cannot list namespaces' in refused.stderr or "cannot list" in refused.stderr
     assert kim.get(f"{kubeconfigs}/admin/kubeconfig", timeout=10).status_code == 403
 
     admin = as_user(login(atoll))
     (tmp_path / "admin.yaml").write_text(admin.get(f"{kubeconfigs}/admin/kubeconfig").text)
-    listed = _kubectl(tmp_path / "admin.yaml", "get", "namespaces", "-o", "name")
+    listed = kubectl_with(tmp_path / "admin.yaml", "get", "namespaces", "-o", "name")
     assert listed.returncode == 0, listed.stderr
     assert "namespace/default" in listed.stdout.split()
-    made = _kubectl(
+    made = kubectl_with(
         tmp_path / "admin.yaml", "create", "configmap", "via-kubectl", "--from-literal=a=b"
     )
     assert made.returncode == 0, made.stderr

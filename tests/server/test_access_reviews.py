@@ -4,19 +4,18 @@ cluster would), the console's batches of questions, and who the caller is."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes
 import pytest
 import requests
-from tests.conftest import KUBECTL
 from tests.server.atoll_process import (
     IAM,
     Atoll,
     as_user,
     http,
+    kubectl_with,
     login,
     project,
     user_session,
@@ -62,12 +61,7 @@ def _kubeconfig(atoll: Atoll, session: requests.Session, user: str, where: Path)
 
 def _can_i(config: Path, *args: str) -> tuple[int, str]:
     """kubectl's exit code and answer ("yes" or "no"; it may add " - <reason>")."""
-    done = subprocess.run(
-        [str(KUBECTL), f"--kubeconfig={config}", "auth", "can-i", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = kubectl_with(config, "auth", "can-i", *args)
     return done.returncode, done.stdout.strip().split(" - ")[0]
 
 
@@ -85,12 +79,7 @@ def test_kubectl_auth_can_i_answers_for_the_user(
     assert _can_i(operator, "delete", "namespaces/rv-web") == (1, "no")
     assert _can_i(operator, "list", "pods", "-n", "default") == (1, "no")
     assert _can_i(outsider, "list", "pods", "-n", "rv-web") == (1, "no")
-    told = subprocess.run(
-        [str(KUBECTL), f"--kubeconfig={viewer}", "auth", "can-i", "delete", "pods", "-n", "rv-web"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
+    told = kubectl_with(viewer, "auth", "can-i", "delete", "pods", "-n", "rv-web").stdout
     assert told.strip() == 'no - user "rv-viewer" cannot delete pods in namespace rv-web'
 
 
@@ -170,15 +159,6 @@ def test_bad_reviews_are_bad_requests_and_nobody_may_ask(atoll: Atoll) -> None:
     assert anonymous.status_code == 401 and anonymous.json()["kind"] == "Status"
 
 
-def _kubectl(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(KUBECTL), f"--kubeconfig={config}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def _rows(listing: str) -> dict[str, str]:
     """``kubectl auth can-i --list``'s table as {resource or URL: verbs}."""
     header, *lines = listing.splitlines()
@@ -195,7 +175,7 @@ def test_kubectl_lists_what_the_user_may_do_in_a_namespace(
 ) -> None:
     viewer = _kubeconfig(atoll, web["rv-viewer"], "rv-viewer", tmp_path / "viewer.yaml")
     outsider = _kubeconfig(atoll, web["rv-out"], "rv-out", tmp_path / "out.yaml")
-    listed = _kubectl(viewer, "auth", "can-i", "--list", "-n", "rv-web")
+    listed = kubectl_with(viewer, "auth", "can-i", "--list", "-n", "rv-web")
     assert listed.returncode == 0, listed.stderr
     rows = _rows(listed.stdout)
     assert rows["*.*"] == "[get list watch]"  # the project viewer's role, not Atoll's own
@@ -203,9 +183,9 @@ def test_kubectl_lists_what_the_user_may_do_in_a_namespace(
     assert rows["selfsubjectreviews.authentication.k8s.io"] == "[create]"
     assert rows["/version"] == "[get]"
     assert len(rows) == len(listed.stdout.splitlines()) - 1  # each rule once
-    elsewhere = _rows(_kubectl(viewer, "auth", "can-i", "--list", "-n", "default").stdout)
+    elsewhere = _rows(kubectl_with(viewer, "auth", "can-i", "--list", "-n", "default").stdout)
     assert "*.*" not in elsewhere and "selfsubjectrulesreviews.authorization.k8s.io" in elsewhere
-    outside = _rows(_kubectl(outsider, "auth", "can-i", "--list", "-n", "rv-web").stdout)
+    outside = _rows(kubectl_with(outsider, "auth", "can-i", "--list", "-n", "rv-web").stdout)
     assert "*.*" not in outside and "/api/*" in outside
 
 

@@ -1,4 +1,4 @@
-"""Whether the caller may do something, answered by Atoll itself, never by a cluster.
+"""What the caller may do, and who it is, answered by Atoll itself, never by a cluster.
 
 - ``POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews``, and the same under
   ``/clusters/{cluster}``: a Kubernetes SelfSubjectAccessReview, as ``kubectl auth can-i``
@@ -10,12 +10,15 @@
   and the pipeline's authorizer decides, as it would for the request itself. The answer is
   the review with ``status: {allowed, denied, reason}``, 201 as in Kubernetes (Atoll's
   authorizer is the only one, so a refusal is final: ``denied`` is ``not allowed``). A body
-  that is not a review is a 400 Status.
+  that is not a review is a 400 Status (for every review here; an empty body is ``{}``).
 - ``POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews`` (and under
   ``/clusters/{cluster}``): a SelfSubjectRulesReview, as ``kubectl auth can-i --list``
   sends: every rule that grants the caller something in ``spec.namespace`` (required, as in
   Kubernetes) of that cluster, from the roles of every level (``RoleAuthorizer.rules_for``).
   ``incomplete`` (with an ``evaluationError``) while the cluster's roles are not known.
+- ``POST /apis/authentication.k8s.io/{v1,v1beta1,v1alpha1}/selfsubjectreviews`` (and under
+  ``/clusters/{cluster}``): a SelfSubjectReview, as ``kubectl auth whoami`` sends (v1 first,
+  then older clusters' versions): ``status.userInfo`` is the caller's name and groups.
 - ``POST /kapis/iam.atoll.io/v1alpha1/accessreviews`` ``{"reviews": [{"cluster", "verb",
   "group", "resource", "subresource", "name", "namespace"}, …]}``: up to 200 questions at
   once, so the console shows only what a user may do; ``{"results": [{"allowed",
@@ -59,6 +62,9 @@ ACCESS_REVIEWS = "/kapis/iam.atoll.io/v1alpha1/accessreviews"
 API_VERSION = "authorization.k8s.io/v1"
 KIND = "SelfSubjectAccessReview"
 RULES_KIND = "SelfSubjectRulesReview"
+AUTHENTICATION = "authentication.k8s.io"
+WHO_KIND = "SelfSubjectReview"
+_WHO_VERSIONS = ("v1", "v1beta1", "v1alpha1")  # kubectl asks v1, then older clusters' versions
 MAX_REVIEWS = 200
 _RESOURCE_FIELDS = ("namespace", "verb", "group", "version", "resource", "subresource", "name")
 _PATH_FIELDS = ("path", "verb")
@@ -81,12 +87,17 @@ def _strings(found: object, where: str, fields: tuple[str, ...]) -> dict[str, st
     return values
 
 
-def _spec(review: object, kind: str = KIND) -> dict[str, Any]:
+def _kinded(review: object, kind: str, api_version: str = API_VERSION) -> dict[str, Any]:
+    """``review`` as an object of ``kind`` (the kind and apiVersion may be left out)."""
     if not isinstance(review, dict):
         raise BadRequest(f"the body must be a {kind} object")
-    if (review.get("kind") or kind, review.get("apiVersion") or API_VERSION) != (kind, API_VERSION):
-        raise BadRequest(f"the body must be a {kind} of {API_VERSION}")
-    spec = review.get("spec")
+    if (review.get("kind") or kind, review.get("apiVersion") or api_version) != (kind, api_version):
+        raise BadRequest(f"the body must be a {kind} of {api_version}")
+    return review
+
+
+def _spec(review: object, kind: str = KIND) -> dict[str, Any]:
+    spec = _kinded(review, kind).get("spec")
     if not isinstance(spec, dict):
         raise BadRequest("spec must be an object")
     return spec
@@ -137,8 +148,9 @@ async def _read_review(request: Request, kind: str = KIND) -> object:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type and not media_type.endswith("json"):
         raise UnsupportedMediaType(f"a {kind} is sent as JSON, not {media_type}")
+    body = await request.body()
     try:
-        return orjson.loads(await request.body())
+        return orjson.loads(body) if body.strip() else {}
     except orjson.JSONDecodeError:
         raise BadRequest("the body is not valid JSON") from None
 
@@ -148,16 +160,13 @@ def _status(error: ApiError) -> Response:
     return Response(body, status_code=error.code, media_type="application/json")
 
 
-def _answer(kind: str, spec: dict[str, Any], status: dict[str, Any]) -> Response:
-    """A review as Kubernetes answers one: created (201), never stored."""
-    review = {
-        "kind": kind,
-        "apiVersion": API_VERSION,
-        "metadata": {"creationTimestamp": None},
-        "spec": spec,
-        "status": status,
-    }
-    return Response(orjson.dumps(review), status_code=201, media_type="application/json")
+def _answer(kind: str, fields: dict[str, Any], api_version: str = API_VERSION) -> Response:
+    """A review as Kubernetes answers one (its ``spec`` and ``status``): created (201),
+    never stored."""
+    review = {"kind": kind, "apiVersion": api_version, "metadata": {"creationTimestamp": None}}
+    return Response(
+        orjson.dumps({**review, **fields}), status_code=201, media_type="application/json"
+    )
 
 
 # -- the console's batches ------------------------------------------------------------------
@@ -242,7 +251,7 @@ def reviews_router(
             return _status(error)
         decision = await pipeline().authorize(principal_of(request), info)
         status = {"allowed": decision.allowed, "denied": not decision.allowed}
-        return _answer(KIND, spec, {**status, "reason": decision.reason})
+        return _answer(KIND, {"spec": spec, "status": {**status, "reason": decision.reason}})
 
     async def rules_review(request: Request) -> Response:
         cluster = request.path_params.get("cluster", HOST_CLUSTER)
@@ -258,10 +267,24 @@ def reviews_router(
         }
         if rules.incomplete:
             status["evaluationError"] = f'the roles of cluster "{cluster}" are not known yet'
-        return _answer(RULES_KIND, {"namespace": namespace}, status)
+        return _answer(RULES_KIND, {"spec": {"namespace": namespace}, "status": status})
 
+    async def who_review(request: Request) -> Response:
+        api_version = f"{AUTHENTICATION}/{request.url.path.split('/')[-2]}"  # …/{v}/selfsub…
+        try:
+            _kinded(await _read_review(request, WHO_KIND), WHO_KIND, api_version)
+        except ApiError as error:
+            return _status(error)
+        who = principal_of(request)
+        user = {"username": who.name, "groups": list(who.groups)}
+        return _answer(WHO_KIND, {"status": {"userInfo": user}}, api_version)
+
+    routes = [(SELF_REVIEWS, self_review), (RULES_REVIEWS, rules_review)]
+    routes += [
+        (f"/apis/{AUTHENTICATION}/{v}/selfsubjectreviews", who_review) for v in _WHO_VERSIONS
+    ]
     for base in ("", "/clusters/{cluster}"):  # the host's, and any cluster's by name
-        for path, answer in ((SELF_REVIEWS, self_review), (RULES_REVIEWS, rules_review)):
+        for path, answer in routes:
             router.add_api_route(base + path, answer, methods=["POST"], include_in_schema=False)
 
     @router.post(

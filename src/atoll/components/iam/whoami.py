@@ -1,5 +1,4 @@
-"""Who the caller is: ``GET /kapis/iam.atoll.io/v1alpha1/me`` for the console, and
-Kubernetes' SelfSubjectReview for ``kubectl auth whoami``.
+"""Who the caller is: ``GET /kapis/iam.atoll.io/v1alpha1/me``, for the console.
 
 The answer is read from the caller's User (never its password): ``name``, ``displayName``
 and ``email`` when set, ``groups`` as the pipeline authenticated them (the ones role
@@ -8,23 +7,19 @@ bindings match, ``system:authenticated`` included, as ``kubectl auth whoami`` sh
 ``passwordChangeRequired`` from its annotation (the console asks for a new password; a
 change through ``PUT …/users/{user}/password`` clears it), and ``provider``: the identity
 provider that mapped the user, or ``password`` for Atoll's own users. Every logged-in user
-may ask (``authorizing.about_oneself``); nobody else.
-
-``POST /apis/authentication.k8s.io/{v1,v1beta1,v1alpha1}/selfsubjectreviews`` (and under
-``/clusters/{cluster}``) answers ``status.userInfo`` with the caller's name and groups, as
-the cluster would for Atoll's own identity had the proxy passed it on.
+may ask (``authorizing.about_oneself``); nobody else. (``kubectl auth whoami`` is answered
+with the reviews, ``reviews.py``.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from atoll.errors import ApiError, BadRequest, NotFound
+from atoll.errors import NotFound
 from atoll.kube.client import KubeClient, Object
 from atoll.server.access import principal_of
 from atoll.server.problems import problem
@@ -36,9 +31,6 @@ from .roles import DEFAULT_GLOBAL_ROLE, GLOBAL_ROLE_LABEL
 __all__ = ["Me", "me_of", "me_router"]
 
 PASSWORD_PROVIDER = "password"
-AUTHENTICATION = "authentication.k8s.io"
-REVIEW_KIND = "SelfSubjectReview"
-_VERSIONS = ("v1", "v1beta1", "v1alpha1")  # kubectl asks v1, then older clusters' versions
 
 
 class Me(BaseModel):
@@ -84,43 +76,4 @@ def me_router(client: Callable[[], KubeClient]) -> APIRouter:
             return problem(404, f'user "{who.name}" not found')
         return me_of(user, who.groups)
 
-    async def self_review(request: Request) -> Response:
-        version = request.url.path.split("/")[-2]  # …/{version}/selfsubjectreviews
-        try:
-            _check_review(await request.body(), f"{AUTHENTICATION}/{version}")
-        except ApiError as error:
-            body = orjson.dumps(error.to_status())
-            return Response(body, status_code=error.code, media_type="application/json")
-        who = principal_of(request)
-        review = {
-            "kind": REVIEW_KIND,
-            "apiVersion": f"{AUTHENTICATION}/{version}",
-            "metadata": {"creationTimestamp": None},
-            "status": {"userInfo": {"username": who.name, "groups": list(who.groups)}},
-        }
-        return Response(orjson.dumps(review), status_code=201, media_type="application/json")
-
-    for base in ("", "/clusters/{cluster}"):  # the host's, and any cluster's by name
-        for version in _VERSIONS:
-            router.add_api_route(
-                f"{base}/apis/{AUTHENTICATION}/{version}/selfsubjectreviews",
-                self_review,
-                methods=["POST"],
-                include_in_schema=False,
-            )
     return router
-
-
-def _check_review(body: bytes, api_version: str) -> None:
-    """``BadRequest`` unless ``body`` is a SelfSubjectReview (of ``api_version``), or empty."""
-    if not body.strip():
-        return
-    try:
-        review = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest("the body is not valid JSON") from None
-    if not isinstance(review, dict):
-        raise BadRequest(f"the body must be a {REVIEW_KIND} object")
-    given = (review.get("kind") or REVIEW_KIND, review.get("apiVersion") or api_version)
-    if given != (REVIEW_KIND, api_version):
-        raise BadRequest(f"the body must be a {REVIEW_KIND} of {api_version}")
